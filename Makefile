@@ -1,0 +1,72 @@
+# vextrus.deploy — developer and CI entry points. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+BIN         := $(CURDIR)/$(VENV)/bin
+PYTHON      ?= python3
+LOCAL       := $(CURDIR)/.local
+COLLECTION  := $(LOCAL)/collections/ansible_collections/vextrus/deploy
+NODES       ?= kwok
+
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(BIN):$(LOCAL)/bin:$(PATH)
+export VEXTRUS_KUBECONFIG := $(LOCAL)/kubeconfig
+
+.PHONY: help venv cluster-up cluster-down cluster-status unit lint sanity test check demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	@echo "== python venv ($(VENV)) from requirements.txt"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(COLLECTION):
+	@mkdir -p $(dir $(COLLECTION))
+	@ln -sfn ../../../.. $(COLLECTION)
+
+venv: $(VENV)/.installed $(COLLECTION) ## create the Python venv and link the checkout as vextrus.deploy
+
+cluster-up: venv ## start Docker engine, registry, base images and the local Kubernetes (NODES=kwok|real|both)
+	@bash localcluster/infra/up.sh
+	@NODES=$(NODES) bash localcluster/up.sh
+
+cluster-down: ## stop everything cluster-up started
+	@bash localcluster/down.sh
+	@bash localcluster/infra/down.sh
+
+cluster-status: ## show the state of the local cluster and its infrastructure
+	@bash localcluster/status.sh || true
+	@bash localcluster/infra/status.sh || true
+
+unit: venv ## unit tests only (no cluster needed)
+	@$(BIN)/pytest tests/unit -q
+
+lint: venv ## ansible-lint (production profile)
+	@$(BIN)/ansible-lint
+
+sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/vextrus/deploy
+	@bash tests/sanity.sh
+
+check: lint sanity ## every check and test; expects `make cluster-up` to have run
+	@$(BIN)/pytest tests -v -rfE
+
+test: venv ## bring the infrastructure up, run every check and test, bring it down again
+	@rc=0; \
+	$(MAKE) --no-print-directory cluster-up || rc=$$?; \
+	if [ $$rc -eq 0 ]; then $(MAKE) --no-print-directory check || rc=$$?; fi; \
+	$(MAKE) --no-print-directory cluster-down || true; \
+	exit $$rc
+
+demo: venv ## start the local cluster and run the phased rollout weeks 1 → 4
+	@bash localcluster/infra/up.sh
+	@NODES=$(NODES) bash localcluster/up.sh
+	@echo "The local cluster is up (kubeconfig: $(LOCAL)/kubeconfig)."
+
+clean: ## remove local state (not the build cache)
+	@bash localcluster/down.sh --purge || true
+	@rm -rf $(LOCAL)/collections reports
