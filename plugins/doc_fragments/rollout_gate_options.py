@@ -1,0 +1,38 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Paired with ROLLOUT_GATE_ARG_SPEC in plugins/module_utils/args_common.py.
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  namespace:
+    description: Namespace of the Deployments.
+    type: str
+    required: true
+  deployments:
+    description:
+      - Names of the Deployments whose rollout is gated, for example the stable and the canary Deployment.
+      - The gate passes only when every one of them has completed its rollout.
+    type: list
+    elements: str
+    required: true
+  allow_missing:
+    description:
+      - When V(true), a Deployment that does not exist or is scaled to 0 replicas is reported in RV(deployments)
+        and ignored. When V(false) it fails the gate.
+    type: bool
+    default: false
+  timeout:
+    description: Seconds to wait for all rollouts to complete before failing.
+    type: int
+    default: 300
+  max_restarts:
+    description: A container of the new ReplicaSet restarting more often than this fails the gate.
+    type: int
+    default: 1
+  log_lines:
+    description: Number of log lines of the failed container to return (previous instance first).
+    type: int
+    default: 20
+"""

@@ -1,0 +1,52 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs of the collection's modules, paired with the doc fragments of the same names."""
+
+import copy
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+
+# vextrus.deploy.rollout_gate_options (+ kubernetes.core.k8s_auth_options)
+ROLLOUT_GATE_ARG_SPEC = {
+    "namespace": {"type": "str", "required": True},
+    "deployments": {"type": "list", "elements": "str", "required": True},
+    "allow_missing": {"type": "bool", "default": False},
+    "timeout": {"type": "int", "default": 300},
+    "max_restarts": {"type": "int", "default": 1},
+    "log_lines": {"type": "int", "default": 20},
+}
+
+# vextrus.deploy.health_gate_options; port_forward carries the kubernetes.core auth options
+PORT_FORWARD_ARG_SPEC = {
+    "namespace": {"type": "str", "required": True},
+    "service": {"type": "str"},
+    "pod": {"type": "str"},
+    "port": {"type": "int", "required": True},
+    **copy.deepcopy(AUTH_ARG_SPEC),
+}
+
+HEALTH_GATE_ARG_SPEC = {
+    "urls": {"type": "list", "elements": "str", "required": True},
+    "expected_status": {"type": "list", "elements": "int", "default": [200]},
+    "json_match": {"type": "dict"},
+    "successes": {"type": "int", "default": 3},
+    "interval": {"type": "float", "default": 1.0},
+    "timeout": {"type": "float", "default": 60.0},
+    "request_timeout": {"type": "float", "default": 5.0},
+    "bearer_token": {"type": "str", "no_log": True},
+    "validate_certs": {"type": "bool", "default": True},
+    "port_forward": {
+        "type": "dict",
+        "options": PORT_FORWARD_ARG_SPEC,
+        "mutually_exclusive": [("service", "pod")],
+        "required_one_of": [("service", "pod")],
+    },
+}
+
+
+def rollout_gate_argspec() -> dict:
+    return {**copy.deepcopy(AUTH_ARG_SPEC), **copy.deepcopy(ROLLOUT_GATE_ARG_SPEC)}
+
+
+def health_gate_argspec() -> dict:
+    return copy.deepcopy(HEALTH_GATE_ARG_SPEC)

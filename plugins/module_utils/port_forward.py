@@ -1,0 +1,146 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A local 127.0.0.1 listener relaying connections to a pod port through the API's portforward."""
+
+import json
+import select
+import socket
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+try:
+    from kubernetes import client as k8s_client
+    from kubernetes.stream import portforward
+
+    HAS_KUBERNETES = True
+except ImportError:
+    HAS_KUBERNETES = False
+
+
+class PortForwardError(Exception):
+    """No pod to forward to, or the service port cannot be mapped."""
+
+
+def _ready(pod: Mapping[str, Any]) -> bool:
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return condition.get("status") == "True"
+    return False
+
+
+def pick_target(service: Mapping[str, Any] | None, pods: list[Mapping[str, Any]], port: int) -> tuple[str, int]:
+    """Choose a Ready pod (first by name) and the container port behind ``port`` (a Service port if given)."""
+    ready = sorted((p for p in pods if _ready(p)), key=lambda p: p["metadata"]["name"])
+    if not ready:
+        raise PortForwardError(
+            f"no Ready pod to forward to (found {len(pods)} pods, none Ready); wait for the rollout gate first"
+        )
+    pod = ready[0]
+    target: Any = port
+    if service is not None:
+        ports = (service.get("spec") or {}).get("ports") or []
+        match = next((p for p in ports if p.get("port") == port), None)
+        if match is None:
+            known = ", ".join(str(p.get("port")) for p in ports) or "none"
+            raise PortForwardError(f"Service {service['metadata']['name']} has no port {port} (ports: {known})")
+        target = match.get("targetPort", port)
+    if isinstance(target, str):
+        for container in (pod.get("spec") or {}).get("containers") or []:
+            for cport in container.get("ports") or []:
+                if cport.get("name") == target:
+                    return pod["metadata"]["name"], int(cport["containerPort"])
+        raise PortForwardError(f"pod {pod['metadata']['name']} has no container port named {target!r}")
+    return pod["metadata"]["name"], int(target)
+
+
+def _relay(left: Any, right: Any, stop: threading.Event) -> None:
+    sockets = [left, right]
+    try:
+        while not stop.is_set():
+            readable, _, _ = select.select(sockets, [], [], 0.5)
+            for sock in readable:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                (right if sock is left else left).sendall(data)
+    except OSError:
+        return
+    finally:
+        for sock in sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+class PortForwarder:
+    """Context manager: ``with PortForwarder(api_client, ns, pod, port) as local_port: ...``."""
+
+    def __init__(self, api_client: Any, namespace: str, pod: str, port: int) -> None:
+        self.core = k8s_client.CoreV1Api(api_client)
+        self.namespace = namespace
+        self.pod = pod
+        self.port = port
+        self.stop = threading.Event()
+        self.listener: socket.socket | None = None
+        self.threads: list[threading.Thread] = []
+
+    def __enter__(self) -> int:
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.listener.settimeout(0.5)
+        thread = threading.Thread(target=self._accept, name="port-forward listener", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        return self.listener.getsockname()[1]
+
+    def _accept(self) -> None:
+        assert self.listener is not None
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            try:
+                forward = portforward(
+                    self.core.connect_get_namespaced_pod_portforward, self.pod, self.namespace, ports=str(self.port)
+                )
+                remote = forward.socket(self.port)
+            except Exception:
+                conn.close()
+                continue
+            relay = threading.Thread(target=_relay, args=(conn, remote, self.stop), daemon=True)
+            relay.start()
+            self.threads.append(relay)
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.listener is not None:
+            self.listener.close()
+        for thread in self.threads:
+            thread.join(timeout=2)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def resolve_target(api_client: Any, namespace: str, service: str | None, pod: str | None, port: int) -> tuple[str, int]:
+    core = k8s_client.CoreV1Api(api_client)
+    if pod:
+        raw = core.read_namespaced_pod(pod, namespace, _preload_content=False)
+        return pick_target(None, [json.loads(raw.data)], port)
+    svc = json.loads(core.read_namespaced_service(service, namespace, _preload_content=False).data)
+    selector = (svc.get("spec") or {}).get("selector") or {}
+    if not selector:
+        raise PortForwardError(f"Service {namespace}/{service} has no selector; name a pod instead")
+    listing = json.loads(
+        core.list_namespaced_pod(
+            namespace, label_selector=",".join(f"{k}={v}" for k, v in sorted(selector.items())), _preload_content=False
+        ).data
+    )
+    return pick_target(svc, listing.get("items") or [], port)

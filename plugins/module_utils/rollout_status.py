@@ -1,0 +1,277 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decide the state of a Deployment rollout from API objects (pure functions, no I/O).
+
+Inputs are dicts exactly as the API returns them (``kubectl get -o json``). The verdict is
+``failed`` as soon as a pod of the NEW ReplicaSet shows evidence that the release cannot work;
+pods of older ReplicaSets (the version being replaced) never fail the rollout.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+PROGRESSING = "progressing"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+POD_TEMPLATE_HASH = "pod-template-hash"
+FAILING_WAITING_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+    }
+)
+
+
+@dataclass
+class RolloutVerdict:
+    deployment: str
+    state: str
+    reason: str
+    message: str
+    desired: int = 0
+    updated: int = 0
+    ready: int = 0
+    available: int = 0
+    old_pods: int = 0
+    new_replicaset: str | None = None
+    revision: str | None = None
+    pod: str | None = None
+    container: str | None = None
+    exit_code: int | None = None
+    restart_count: int | None = None
+
+    @property
+    def ready_ratio(self) -> str:
+        return f"{self.ready}/{self.desired}"
+
+    def as_dict(self) -> dict[str, Any]:
+        result = asdict(self)
+        result["ready_ratio"] = self.ready_ratio
+        return result
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _owned_by(obj: Mapping[str, Any], owner: Mapping[str, Any]) -> bool:
+    """True when ``obj`` has a controller ownerReference to ``owner`` (by uid, or by kind+name without uid)."""
+    owner_meta = _meta(owner)
+    for ref in _meta(obj).get("ownerReferences") or []:
+        if owner_meta.get("uid") and ref.get("uid"):
+            if ref["uid"] == owner_meta["uid"]:
+                return True
+        elif ref.get("kind") == owner.get("kind") and ref.get("name") == owner_meta.get("name"):
+            return True
+    return False
+
+
+def _without_hash(template: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = dict(template.get("metadata") or {})
+    labels = dict(metadata.get("labels") or {})
+    labels.pop(POD_TEMPLATE_HASH, None)
+    metadata["labels"] = labels
+    metadata.pop("creationTimestamp", None)
+    return {"metadata": metadata, "spec": template.get("spec") or {}}
+
+
+def _revision(obj: Mapping[str, Any]) -> str | None:
+    return (_meta(obj).get("annotations") or {}).get(REVISION_ANNOTATION)
+
+
+def owned_replicasets(deployment: Mapping[str, Any], replicasets: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [rs for rs in replicasets if _owned_by(rs, deployment)]
+
+
+def find_new_replicaset(
+    deployment: Mapping[str, Any], replicasets: Iterable[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """Find the ReplicaSet of the Deployment's current pod template, as the deployment controller does.
+
+    The new ReplicaSet is the owned one whose pod template equals the Deployment's template (ignoring
+    the ``pod-template-hash`` label); the oldest wins when several match. When no template matches
+    (defaulting differences), the one whose revision annotation equals the Deployment's is used.
+    """
+    owned = sorted(
+        owned_replicasets(deployment, replicasets),
+        key=lambda rs: (_meta(rs).get("creationTimestamp") or "", _meta(rs).get("name") or ""),
+    )
+    template = _without_hash((deployment.get("spec") or {}).get("template") or {})
+    for rs in owned:
+        if _without_hash((rs.get("spec") or {}).get("template") or {}) == template:
+            return rs
+    revision = _revision(deployment)
+    if revision is not None:
+        for rs in owned:
+            if _revision(rs) == revision:
+                return rs
+    return None
+
+
+def _pod_belongs_to(pod: Mapping[str, Any], rs: Mapping[str, Any]) -> bool:
+    if _meta(pod).get("ownerReferences"):
+        return _owned_by(pod, rs)
+    rs_hash = (_meta(rs).get("labels") or {}).get(POD_TEMPLATE_HASH)
+    return rs_hash is not None and (_meta(pod).get("labels") or {}).get(POD_TEMPLATE_HASH) == rs_hash
+
+
+def split_pods(
+    new_rs: Mapping[str, Any] | None,
+    old_rs: Iterable[Mapping[str, Any]],
+    pods: Iterable[Mapping[str, Any]],
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """Return (pods of the new ReplicaSet, pods of old ReplicaSets); other pods are ignored."""
+    new_pods: list[Mapping[str, Any]] = []
+    old_pods: list[Mapping[str, Any]] = []
+    old_rs = list(old_rs)
+    for pod in pods:
+        if new_rs is not None and _pod_belongs_to(pod, new_rs):
+            new_pods.append(pod)
+        elif any(_pod_belongs_to(pod, rs) for rs in old_rs):
+            old_pods.append(pod)
+    return new_pods, old_pods
+
+
+def _container_failure(status: Mapping[str, Any], max_restarts: int) -> tuple[str, str, int | None] | None:
+    """Return (reason, detail, exit_code) when a container status proves the release broken."""
+    state = status.get("state") or {}
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    terminated = state.get("terminated") or {}
+    waiting = state.get("waiting") or {}
+    restarts = int(status.get("restartCount") or 0)
+    exit_code = terminated.get("exitCode", last.get("exitCode"))
+    if terminated.get("reason") == "OOMKilled" or last.get("reason") == "OOMKilled":
+        return "OOMKilled", "was killed for exceeding its memory limit", exit_code
+    if waiting.get("reason") in FAILING_WAITING_REASONS:
+        detail = waiting.get("message") or waiting["reason"]
+        return waiting["reason"], detail, exit_code
+    if restarts > max_restarts:
+        detail = f"restarted {restarts} times, more than the allowed {max_restarts}"
+        if last.get("reason"):
+            detail += f" (last exit: {last['reason']})"
+        return "RestartLimitExceeded", detail, exit_code
+    return None
+
+
+def find_pod_failure(
+    pods: Iterable[Mapping[str, Any]], max_restarts: int = 1
+) -> tuple[Mapping[str, Any], str, str, str, int | None, int] | None:
+    """Return (pod, container, reason, detail, exit_code, restart_count) of the first failing container."""
+    for pod in sorted(pods, key=lambda p: _meta(p).get("name") or ""):
+        status = pod.get("status") or {}
+        for key in ("initContainerStatuses", "containerStatuses"):
+            for cstatus in status.get(key) or []:
+                failure = _container_failure(cstatus, max_restarts)
+                if failure is not None:
+                    reason, detail, exit_code = failure
+                    return pod, cstatus.get("name", ""), reason, detail, exit_code, int(cstatus.get("restartCount") or 0)
+    return None
+
+
+def _condition(deployment: Mapping[str, Any], ctype: str) -> Mapping[str, Any] | None:
+    for condition in (deployment.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == ctype:
+            return condition
+    return None
+
+
+def evaluate_rollout(
+    deployment: Mapping[str, Any],
+    replicasets: Iterable[Mapping[str, Any]],
+    pods: Iterable[Mapping[str, Any]],
+    max_restarts: int = 1,
+) -> RolloutVerdict:
+    """Decide whether the rollout of ``deployment`` is progressing, succeeded or failed."""
+    meta = _meta(deployment)
+    name = str(meta.get("name"))
+    spec = deployment.get("spec") or {}
+    status = deployment.get("status") or {}
+    desired = int(spec.get("replicas", 1))
+    verdict = RolloutVerdict(
+        deployment=name,
+        state=PROGRESSING,
+        reason="",
+        message="",
+        desired=desired,
+        updated=int(status.get("updatedReplicas") or 0),
+        ready=int(status.get("readyReplicas") or 0),
+        available=int(status.get("availableReplicas") or 0),
+        revision=_revision(deployment),
+    )
+    generation = int(meta.get("generation") or 0)
+    observed = int(status.get("observedGeneration") or 0)
+    if observed < generation:
+        verdict.reason = "GenerationNotObserved"
+        verdict.message = (
+            f'Waiting for deployment "{name}" spec update to be observed '
+            f"(generation {generation}, observed {observed})"
+        )
+        return verdict
+
+    replicasets = list(replicasets)
+    owned = owned_replicasets(deployment, replicasets)
+    new_rs = find_new_replicaset(deployment, owned)
+    old_rs = [rs for rs in owned if rs is not new_rs]
+    new_pods, old_pods = split_pods(new_rs, old_rs, pods)
+    verdict.new_replicaset = _meta(new_rs).get("name") if new_rs is not None else None
+    verdict.old_pods = len(old_pods)
+
+    failure = find_pod_failure(new_pods, max_restarts)
+    if failure is not None:
+        pod, container, reason, detail, exit_code, restarts = failure
+        pod_name = _meta(pod).get("name")
+        verdict.state = FAILED
+        verdict.reason = reason
+        verdict.pod = pod_name
+        verdict.container = container
+        verdict.exit_code = exit_code
+        verdict.restart_count = restarts
+        code = f", exit code {exit_code}" if exit_code is not None else ""
+        verdict.message = (
+            f'Deployment "{name}" failed: pod {pod_name} (ReplicaSet {verdict.new_replicaset}) '
+            f"container {container} is {reason}{code}, {restarts} restarts: {detail}"
+        )
+        return verdict
+
+    progressing = _condition(deployment, "Progressing")
+    if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
+        verdict.state = FAILED
+        verdict.reason = "ProgressDeadlineExceeded"
+        verdict.message = (
+            f'Deployment "{name}" exceeded its progress deadline: {progressing.get("message") or ""}'.rstrip(": ")
+            + f" ({verdict.ready_ratio} ready, {verdict.updated} updated)"
+        )
+        return verdict
+
+    total = int(status.get("replicas") or 0)
+    if verdict.updated < desired:
+        verdict.reason = "UpdatingReplicas"
+        verdict.message = (
+            f'Waiting for deployment "{name}" rollout to finish: {verdict.updated} out of {desired} '
+            "new replicas have been updated"
+        )
+    elif total > verdict.updated or old_pods:
+        remaining = max(total - verdict.updated, len(old_pods))
+        verdict.reason = "OldReplicasPending"
+        verdict.message = (
+            f'Waiting for deployment "{name}" rollout to finish: {remaining} old replicas are pending termination'
+        )
+    elif verdict.ready < desired or verdict.available < desired:
+        verdict.reason = "WaitingForAvailable"
+        verdict.message = (
+            f'Waiting for deployment "{name}" rollout to finish: {verdict.available} of {desired} updated '
+            f"replicas are available ({verdict.ready} ready)"
+        )
+    else:
+        verdict.state = SUCCEEDED
+        verdict.reason = "RolloutComplete"
+        verdict.message = f'deployment "{name}" successfully rolled out ({verdict.ready_ratio} ready)'
+    return verdict

@@ -1,0 +1,160 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: rollout_gate
+short_description: Wait for Deployment rollouts and fail fast when the new pods cannot run
+version_added: 0.1.0
+author:
+  - vextrus platform engineering
+description:
+  - Follows the rollout of one or more Deployments through the Kubernetes API's watch on the Deployment,
+    its ReplicaSets and its pods, and re-evaluates the rollout on every event (no polling).
+  - Succeeds when every Deployment has observed its latest generation, all replicas are updated, ready and
+    available, and no pod of an older ReplicaSet is left (terminating pods count as left).
+  - Fails as soon as a pod of the NEW ReplicaSet shows C(CrashLoopBackOff), C(ImagePullBackOff),
+    C(ErrImagePull), C(InvalidImageName), C(CreateContainerConfigError), C(CreateContainerError),
+    C(RunContainerError), an C(OOMKilled) termination, more than O(max_restarts) restarts (init containers
+    included), or when the Deployment reports C(ProgressDeadlineExceeded). Pods of older ReplicaSets never fail
+    the gate.
+  - On failure it returns the pod, container, reason, exit code and the last O(log_lines) lines of the failed
+    container's previous log (or current log), and quotes the first error line in the message.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - vextrus.deploy.rollout_gate_options
+  - vextrus.deploy.attributes
+  - vextrus.deploy.attributes.gate
+requirements:
+  - "python >= 3.11"
+  - "kubernetes >= 24.2.0"
+"""
+
+EXAMPLES = r"""
+- name: Gate the canary and the stable Deployment of week 2
+  vextrus.deploy.rollout_gate:
+    kubeconfig: "{{ k8s_kubeconfig }}"
+    namespace: vextrus-production
+    deployments:
+      - finance-service
+      - finance-service-canary
+    allow_missing: "{{ rollout_week | int == 4 }}"
+    timeout: 300
+  register: gate
+
+- name: Show the readiness per Deployment
+  ansible.builtin.debug:
+    var: gate.ready
+"""
+
+RETURN = r"""
+elapsed:
+  description: Seconds spent waiting.
+  returned: always
+  type: float
+  sample: 12.73
+ready:
+  description: Ready pods over desired replicas per Deployment.
+  returned: always
+  type: dict
+  sample: {"finance-service": "9/9", "finance-service-canary": "1/1"}
+deployments:
+  description: State, reason, message and counts per Deployment (C(missing) or C(scaled_to_zero) when ignored).
+  returned: always
+  type: dict
+deployment:
+  description: The Deployment that failed.
+  returned: failure
+  type: str
+pod:
+  description: The pod of the new ReplicaSet that failed.
+  returned: failure of a pod
+  type: str
+  sample: finance-service-6c9d8f7b5-h8d2k
+container:
+  description: The container that failed (may be an init container).
+  returned: failure of a pod
+  type: str
+reason:
+  description: Why the gate failed, for example C(CrashLoopBackOff), C(OOMKilled), C(RestartLimitExceeded),
+    C(ProgressDeadlineExceeded) or C(Timeout).
+  returned: failure
+  type: str
+message:
+  description: The detail behind O(reason), as the API reports it.
+  returned: failure
+  type: str
+exit_code:
+  description: Exit code of the last terminated instance of the container.
+  returned: failure of a pod
+  type: int
+restart_count:
+  description: Restarts of the failed container.
+  returned: failure of a pod
+  type: int
+logs:
+  description: Last lines of the failed container's log, previous instance first.
+  returned: failure of a pod
+  type: list
+  elements: str
+  sample: ["Error: Cannot find module '@nestjs/core'"]
+log_source:
+  description: C(previous) or C(current), or why no log could be read.
+  returned: failure of a pod
+  type: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import rollout_gate_argspec
+from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_watch import (
+    HAS_KUBERNETES,
+    RolloutGateError,
+    run_rollout_gate,
+)
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+    IMPORT_ERROR = None
+except ImportError:
+    IMPORT_ERROR = traceback.format_exc()
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=rollout_gate_argspec(), supports_check_mode=True)
+    if not HAS_KUBERNETES or IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=IMPORT_ERROR)
+    params = module.params
+    try:
+        auth = {name: params[name] for name in AUTH_ARG_SPEC if params.get(name) is not None}
+        try:
+            client = get_api_client(**auth)
+        except CoreException:
+            raise
+        except Exception as exc:  # connection errors of the client's discovery
+            raise CoreException(
+                f"cannot reach the Kubernetes API: {exc}; check kubeconfig/context and that the cluster is up"
+            ) from exc
+        result = run_rollout_gate(
+            client.client.client,
+            namespace=params["namespace"],
+            deployments=params["deployments"],
+            timeout=params["timeout"],
+            max_restarts=params["max_restarts"],
+            log_lines=params["log_lines"],
+            allow_missing=params["allow_missing"],
+            check_mode=module.check_mode,
+        )
+    except (RolloutGateError, CoreException) as exc:
+        module.fail_json(msg=str(exc))
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

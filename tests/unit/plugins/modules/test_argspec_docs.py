@@ -1,0 +1,51 @@
+"""The argument specs and the documented options must agree (what ansible-test validate-modules checks)."""
+
+import importlib
+
+import pytest
+import yaml
+
+from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import health_gate_argspec, rollout_gate_argspec
+
+
+def documented_options(module_name: str) -> dict:
+    module = importlib.import_module(f"ansible_collections.vextrus.deploy.plugins.modules.{module_name}")
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    for name in doc.get("extends_documentation_fragment", []):
+        namespace, collection, file_name, *variant = name.split(".")
+        fragments = importlib.import_module(f"ansible_collections.{namespace}.{collection}.plugins.doc_fragments.{file_name}")
+        fragment = yaml.safe_load(getattr(fragments.ModuleDocFragment, variant[0].upper() if variant else "DOCUMENTATION"))
+        doc.setdefault("options", {}).update(fragment.get("options") or {})
+        for attribute, value in (fragment.get("attributes") or {}).items():
+            doc.setdefault("attributes", {}).setdefault(attribute, {}).update(value)
+    return doc
+
+
+def _compare(spec: dict, options: dict, where: str) -> None:
+    assert set(spec) == set(options), where
+    for name, arg in spec.items():
+        option = options[name]
+        assert arg.get("type", "str") == option.get("type", "str"), f"{where}.{name} type"
+        assert arg.get("default") == option.get("default"), f"{where}.{name} default"
+        assert bool(arg.get("required")) == bool(option.get("required")), f"{where}.{name} required"
+        assert sorted(arg.get("aliases") or []) == sorted(option.get("aliases") or []), f"{where}.{name} aliases"
+        if arg.get("options"):
+            _compare(arg["options"], option["suboptions"], f"{where}.{name}")
+
+
+@pytest.mark.parametrize(("module_name", "spec"), [("rollout_gate", rollout_gate_argspec()), ("health_gate", health_gate_argspec())])
+def test_argspec_matches_documentation(module_name, spec):
+    doc = documented_options(module_name)
+    _compare(spec, doc["options"], module_name)
+    assert doc["attributes"]["check_mode"]["support"] == "full"
+    assert doc["attributes"]["diff_mode"]["support"] == "none"
+
+
+@pytest.mark.parametrize("module_name", ["rollout_gate", "health_gate"])
+def test_secrets_are_no_log(module_name):
+    spec = rollout_gate_argspec() if module_name == "rollout_gate" else health_gate_argspec()
+    flat = dict(spec)
+    flat.update(spec.get("port_forward", {}).get("options", {}))
+    for name in ("api_key", "password", "bearer_token", "kubeconfig"):
+        if name in flat:
+            assert flat[name].get("no_log") is True, name
