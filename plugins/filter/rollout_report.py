@@ -1,0 +1,30 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters rollout_report and rollout_report_markdown; documentation in their sidecar files."""
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_report import (
+    ReportError,
+    build_report,
+    render_markdown,
+)
+
+
+def rollout_report(data: Any, secret_values: Any = None) -> dict[str, Any]:
+    try:
+        return build_report(data, secret_values or ())
+    except ReportError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+def rollout_report_markdown(report: Any) -> str:
+    if not isinstance(report, dict) or "verdict" not in report:
+        raise AnsibleFilterError("rollout_report_markdown expects the result of the rollout_report filter")
+    return render_markdown(report)
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"rollout_report": rollout_report, "rollout_report_markdown": rollout_report_markdown}

@@ -1,0 +1,210 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run report of one rollout week: what went in, what changed, what the gates saw, the verdict.
+
+The verdict is decided here and only here: PASS requires the rollout gate and the smoke test to
+have run and passed, and no rollback. Anything else - a failed or skipped gate, a rollback, a
+missing result - is FAIL. Values of secrets never reach the report: keys that name a secret are
+dropped, and any known secret value found in a string is masked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+PASS = "PASS"
+FAIL = "FAIL"
+MASK = "********"
+_SECRET_KEY = re.compile(r"(token|secret|password|passwd|authorization|api_key|private_key)", re.IGNORECASE)
+
+
+class ReportError(ValueError):
+    """The report's inputs are not usable."""
+
+
+def scrub(value: Any, secret_values: Iterable[str] = ()) -> Any:
+    """Return ``value`` without keys that name a secret and with known secret values masked."""
+    secrets = sorted({s for s in secret_values if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True)
+    return _scrub(value, secrets)
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _scrub(v, secrets) for k, v in value.items() if not _SECRET_KEY.search(str(k))}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+    return value
+
+
+def _passed(result: Mapping[str, Any] | None) -> bool:
+    if not result or result.get("skipped"):
+        return False
+    if "passed" in result:
+        return bool(result["passed"]) and not result.get("failed")
+    return not result.get("failed", True)
+
+
+def decide(gate: Mapping[str, Any] | None, smoke: Mapping[str, Any] | None, rollback: Mapping[str, Any] | None) -> tuple[str, str]:
+    """Return the verdict and its reason."""
+    if not _passed(gate):
+        if not gate or gate.get("skipped"):
+            return FAIL, "the rollout gate did not run"
+        reason = gate.get("reason") or "failed"
+        where = f" in pod {gate['pod']}" if gate.get("pod") else ""
+        return FAIL, f"rollout gate: {reason}{where}: {gate.get('msg') or gate.get('message') or ''}".rstrip(": ")
+    if not _passed(smoke):
+        if not smoke or smoke.get("skipped"):
+            return FAIL, "the smoke test did not run"
+        return FAIL, f"smoke test: {smoke.get('msg') or _first_failed_check(smoke)}"
+    if rollback and rollback.get("ran"):
+        return FAIL, "a rollback ran"
+    return PASS, "every gate passed"
+
+
+def _first_failed_check(smoke: Mapping[str, Any]) -> str:
+    for check in smoke.get("checks") or []:
+        result = check.get("result") or {}
+        if result.get("failed"):
+            return f"{check.get('name')}: {result.get('msg') or 'failed'}"
+    return "failed"
+
+
+def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> dict[str, Any]:
+    """Assemble the report from the chain's results (see the rollout_report filter's documentation)."""
+    if not isinstance(data, Mapping):
+        raise ReportError(f"report data must be a mapping, got {type(data).__name__}")
+    for key in ("environment", "week", "image"):
+        if key not in data:
+            raise ReportError(f"report data lacks '{key}'; the rollout playbook sets it before the report")
+    gate = data.get("gate")
+    smoke = data.get("smoke")
+    rollback = data.get("rollback") or {"ran": False}
+    verdict, reason = decide(gate, smoke, rollback)
+    report = {
+        "verdict": verdict,
+        "reason": reason,
+        "environment": data["environment"],
+        "namespace": data.get("namespace"),
+        "service": data.get("service"),
+        "week": data["week"],
+        "weight": data.get("weight"),
+        "image": data["image"],
+        "started": data.get("started"),
+        "finished": data.get("finished"),
+        "resources": [
+            {"kind": r.get("kind"), "name": r.get("name"), "changed": bool(r.get("changed"))}
+            for r in data.get("resources") or []
+        ],
+        "deployments": data.get("deployments") or {},
+        "gate": _gate_summary(gate),
+        "smoke": _smoke_summary(smoke),
+        "rollback": rollback,
+    }
+    return scrub(report, secret_values)
+
+
+def _gate_summary(gate: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not gate or gate.get("skipped"):
+        return {"ran": False}
+    keys = ("reason", "message", "deployment", "pod", "container", "exit_code", "restart_count", "logs", "log_source")
+    summary = {"ran": True, "passed": _passed(gate), "elapsed": gate.get("elapsed"), "ready": gate.get("ready") or {}}
+    summary.update({k: gate[k] for k in keys if gate.get(k) is not None})
+    if gate.get("msg") and not _passed(gate):
+        summary["msg"] = gate["msg"]
+    return summary
+
+
+def _smoke_summary(smoke: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not smoke or smoke.get("skipped"):
+        return {"ran": False}
+    checks = []
+    for check in smoke.get("checks") or []:
+        result = check.get("result") or {}
+        checks.append(
+            {
+                "name": check.get("name"),
+                "ran": not result.get("skipped", False) and bool(result),
+                "passed": _passed(result),
+                "urls": [_url_summary(u) for u in result.get("urls") or []],
+                **({"msg": result["msg"]} if result.get("msg") and not _passed(result) else {}),
+            }
+        )
+    return {"ran": True, "passed": _passed(smoke), "checks": checks}
+
+
+def _url_summary(url: Mapping[str, Any]) -> dict[str, Any]:
+    latency = url.get("latency_ms") or {}
+    return {
+        "url": url.get("url"),
+        "passed": bool(url.get("passed")),
+        "attempts": url.get("attempts"),
+        "last_status": url.get("last_status"),
+        "p50_ms": latency.get("p50"),
+        "p95_ms": latency.get("p95"),
+        "max_ms": latency.get("max"),
+    }
+
+
+def _cell(value: Any) -> str:
+    return str(value if value is not None else "-").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """Render a report from build_report as Markdown."""
+    lines = [
+        f"# {report.get('service') or 'service'} - {report['environment']} week {report['week']}: **{report['verdict']}**",
+        "",
+        f"{report['reason']}.",
+        "",
+        "| input | value |",
+        "| --- | --- |",
+        f"| week | {_cell(report['week'])} |",
+        f"| weight | {_cell(report.get('weight'))} % |",
+        f"| image | `{_cell(report['image'])}` |",
+        f"| namespace | {_cell(report.get('namespace'))} |",
+        f"| started | {_cell(report.get('started'))} |",
+        f"| finished | {_cell(report.get('finished'))} |",
+        "",
+        "## Deployments",
+        "",
+        "| deployment | ready | image |",
+        "| --- | --- | --- |",
+    ]
+    for name, info in sorted((report.get("deployments") or {}).items()):
+        info = info or {}
+        lines.append(f"| {_cell(name)} | {_cell(info.get('ready'))} | `{_cell(info.get('image'))}` |")
+    lines += ["", "## Resources", "", "| resource | changed |", "| --- | --- |"]
+    for res in report.get("resources") or []:
+        lines.append(f"| {_cell(res['kind'])}/{_cell(res['name'])} | {'yes' if res['changed'] else 'no'} |")
+    gate = report.get("gate") or {}
+    lines += ["", "## Rollout gate", ""]
+    if not gate.get("ran"):
+        lines.append("Did not run.")
+    else:
+        lines.append(f"{'passed' if gate['passed'] else 'FAILED'} after {_cell(gate.get('elapsed'))} s; ready: "
+                     + ", ".join(f"{k} {v}" for k, v in sorted((gate.get("ready") or {}).items())))
+        if not gate["passed"]:
+            lines += ["", f"- reason: {_cell(gate.get('reason'))}", f"- pod: {_cell(gate.get('pod'))}",
+                      f"- container: {_cell(gate.get('container'))}", f"- exit code: {_cell(gate.get('exit_code'))}",
+                      f"- message: {_cell(gate.get('msg') or gate.get('message'))}"]
+            if gate.get("logs"):
+                lines += ["", "```", *gate["logs"], "```"]
+    smoke = report.get("smoke") or {}
+    lines += ["", "## Smoke test", ""]
+    if not smoke.get("ran"):
+        lines.append("Did not run.")
+    else:
+        lines += ["| check | url | result | attempts | p50 ms | p95 ms |", "| --- | --- | --- | --- | --- | --- |"]
+        for check in smoke.get("checks") or []:
+            result = "skipped" if not check["ran"] else ("pass" if check["passed"] else "FAIL")
+            for url in check.get("urls") or [{}]:
+                lines.append(f"| {_cell(check['name'])} | {_cell(url.get('url'))} | {result} | {_cell(url.get('attempts'))} | "
+                             f"{_cell(url.get('p50_ms'))} | {_cell(url.get('p95_ms'))} |")
+    rollback = report.get("rollback") or {}
+    lines += ["", "## Rollback", "", ("Ran: " + _cell(rollback.get("summary") or "restored the previous state")) if rollback.get("ran") else "Not needed.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module access_review."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: access_review
+short_description: Check that the current credentials may do what a rollout needs
+version_added: 0.1.0
+author: Vextrus Platform Engineering (@vextrus)
+description:
+  - Asks the API server, with one C(SelfSubjectAccessReview) per rule, whether the current identity may
+    perform every action the rollout chain performs in O(namespace) - apply Deployments, Services,
+    autoscalers, disruption budgets, network policies, secrets and the release record, watch pods and
+    read their logs, open port-forwards.
+  - Fails with one message naming every denied action before anything is written; reports nothing as
+    changed (access reviews are not stored).
+  - When the namespace does not exist yet, also checks that namespaces may be created.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - vextrus.deploy.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Access reviews write nothing, so they run in check mode too.
+  diff_mode:
+    support: none
+options:
+  namespace:
+    description: Namespace of the service.
+    type: str
+    required: true
+  extra_rules:
+    description: More rules to check, each with C(verb), C(resource) and optionally C(group), C(subresource).
+    type: list
+    elements: dict
+    default: []
+requirements:
+  - python >= 3.11
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: The deployer may run the chain in vextrus-production
+  vextrus.deploy.access_review:
+    namespace: vextrus-production
+"""
+
+RETURN = r"""
+allowed:
+  description: Rules that were allowed, as C(verb resource (group)).
+  returned: always
+  type: list
+  elements: str
+denied:
+  description: Rules that were denied, with the API server's reason.
+  returned: always
+  type: list
+  elements: dict
+namespace_exists:
+  description: Whether the namespace exists.
+  returned: always
+  type: bool
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.vextrus.deploy.plugins.module_utils.access_review import (
+    AccessReviewError,
+    chain_rules,
+    denial_message,
+    describe,
+    review_body,
+)
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from kubernetes.client import AuthorizationV1Api, CoreV1Api
+    from kubernetes.client.rest import ApiException
+
+    IMPORT_ERROR = None
+except ImportError:
+    AUTH_ARG_SPEC = {}
+    IMPORT_ERROR = traceback.format_exc()
+
+
+def _namespace_exists(core: CoreV1Api, namespace: str) -> bool:
+    try:
+        core.read_namespace(namespace)
+    except ApiException as exc:
+        if exc.status in (403, 404):
+            return exc.status == 403  # forbidden to read it: let the review say so
+        raise
+    return True
+
+
+def run(module: AnsibleModule) -> dict:
+    params = module.params
+    auth = {name: params[name] for name in AUTH_ARG_SPEC if params.get(name) is not None}
+    try:
+        api_client = get_api_client(**auth).client.client
+        core = CoreV1Api(api_client)
+        exists = _namespace_exists(core, params["namespace"])
+    except Exception as exc:  # the client raises many types for an unreachable or refusing API
+        module.fail_json(msg=f"cannot reach the Kubernetes API: {exc}; check kubeconfig/context and that the cluster is up")
+    authz = AuthorizationV1Api(api_client)
+    allowed, denied = [], []
+    for rule in chain_rules(exists, params["extra_rules"]):
+        status = authz.create_self_subject_access_review(review_body(rule, params["namespace"])).status
+        if status.allowed:
+            allowed.append(describe(rule))
+        else:
+            denied.append({**rule, "reason": status.reason or status.evaluation_error or ""})
+    result = {"changed": False, "allowed": allowed, "denied": denied, "namespace_exists": exists}
+    if denied:
+        module.fail_json(msg=denial_message(denied, params["namespace"]), **result)
+    return result
+
+
+def main() -> None:
+    spec = {
+        **AUTH_ARG_SPEC,
+        "namespace": {"type": "str", "required": True},
+        "extra_rules": {"type": "list", "elements": "dict", "default": []},
+    }
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=IMPORT_ERROR)
+    try:
+        module.exit_json(**run(module))
+    except AccessReviewError as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""The report's verdict is PASS only when every gate passed; secrets never reach it."""
+
+import json
+
+import pytest
+
+from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_report import (
+    FAIL,
+    MASK,
+    PASS,
+    ReportError,
+    build_report,
+    decide,
+    render_markdown,
+    scrub,
+)
+
+GATE_OK = {"changed": False, "failed": False, "elapsed": 4.2, "ready": {"finance-service-stable": "9/9"}}
+GATE_CRASH = {
+    "failed": True,
+    "msg": "finance-service-canary: pod p-1 container finance: CrashLoopBackOff: Error: Cannot find module '@nestjs/core'",
+    "reason": "CrashLoopBackOff",
+    "pod": "p-1",
+    "container": "finance",
+    "exit_code": 1,
+    "logs": ["node:internal/modules/cjs/loader:1228", "Error: Cannot find module '@nestjs/core'"],
+    "elapsed": 3.1,
+    "ready": {"finance-service-canary": "0/1"},
+}
+URL = {"url": "http://127.0.0.1:4000/health", "attempts": 3, "passed": True, "last_status": 200,
+       "latency_ms": {"p50": 2.0, "p95": 3.5, "max": 4.0}}
+SMOKE_OK = {"passed": True, "checks": [{"name": "health", "result": {"passed": True, "urls": [URL]}}]}
+SMOKE_FAIL = {"passed": False, "checks": [{"name": "health", "result": {"failed": True, "passed": False, "msg": "503 from /health/ready",
+                                                                           "urls": [dict(URL, passed=False, last_status=503)]}}]}
+SKIPPED = {"skipped": True, "changed": False}
+
+
+def _data(**overrides):
+    data = {"environment": "local", "week": 2, "weight": 30, "image": "127.0.0.1:5000/vextrus/finance@sha256:" + "a" * 64,
+            "service": "finance-service", "namespace": "vextrus-local", "gate": GATE_OK, "smoke": SMOKE_OK,
+            "rollback": {"ran": False}, "resources": [{"kind": "Deployment", "name": "finance-service-canary", "changed": True}],
+            "deployments": {"finance-service-canary": {"ready": "3/3", "image": "img"}}}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    "gate, smoke, rollback, verdict, reason",
+    [
+        (GATE_OK, SMOKE_OK, {"ran": False}, PASS, "every gate passed"),
+        (GATE_OK, SMOKE_OK, None, PASS, "every gate passed"),
+        (GATE_CRASH, SKIPPED, {"ran": True}, FAIL, "CrashLoopBackOff in pod p-1"),
+        (None, None, None, FAIL, "rollout gate did not run"),
+        (SKIPPED, SMOKE_OK, None, FAIL, "rollout gate did not run"),
+        (GATE_OK, None, None, FAIL, "smoke test did not run"),
+        (GATE_OK, SKIPPED, None, FAIL, "smoke test did not run"),
+        (GATE_OK, SMOKE_FAIL, None, FAIL, "503 from /health/ready"),
+        (GATE_OK, SMOKE_OK, {"ran": True}, FAIL, "a rollback ran"),
+        ({"passed": True, "failed": True}, SMOKE_OK, None, FAIL, "rollout gate"),
+    ],
+)
+def test_decide(gate, smoke, rollback, verdict, reason):
+    got, why = decide(gate, smoke, rollback)
+    assert got == verdict
+    assert reason in why
+
+
+def test_report_quotes_the_crash():
+    report = build_report(_data(gate=GATE_CRASH, smoke=SKIPPED, rollback={"ran": True, "summary": "canary removed"}))
+    assert report["verdict"] == FAIL
+    assert "Cannot find module '@nestjs/core'" in report["reason"]
+    assert report["gate"]["logs"][-1] == "Error: Cannot find module '@nestjs/core'"
+    markdown = render_markdown(report)
+    assert "**FAIL**" in markdown
+    assert "Error: Cannot find module '@nestjs/core'" in markdown
+    assert "canary removed" in markdown
+
+
+def test_pass_report_has_latencies_and_changes():
+    report = build_report(_data())
+    assert report["verdict"] == PASS
+    assert report["smoke"]["checks"][0]["urls"][0]["p95_ms"] == 3.5
+    assert report["resources"] == [{"kind": "Deployment", "name": "finance-service-canary", "changed": True}]
+    markdown = render_markdown(report)
+    assert "**PASS**" in markdown and "| Deployment/finance-service-canary | yes |" in markdown
+    json.dumps(report)
+
+
+def test_secret_values_are_masked_and_secret_keys_dropped():
+    secret = "jwt-signing-key-0123456789"
+    gate = dict(GATE_CRASH, logs=[f"JWT_SECRET={secret}"], bearer_token=secret)
+    report = build_report(_data(gate=gate, smoke=SKIPPED, extra={"password": secret}), secret_values=[secret])
+    text = json.dumps(report) + render_markdown(report)
+    assert secret not in text
+    assert MASK in text
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({"api_key": "x", "name": "n"}, {"name": "n"}),
+    (["abcd-secret", ("abcd-secret",)], [MASK, [MASK]]),
+    ({"Authorization": "Bearer x", "nested": {"client_secret": 1, "ok": 2}}, {"nested": {"ok": 2}}),
+])
+def test_scrub(value, expected):
+    assert scrub(value, ["abcd-secret", "ab"]) == expected
+
+
+@pytest.mark.parametrize("data, message", [
+    ("text", "must be a mapping"),
+    ({"week": 1, "image": "x"}, "lacks 'environment'"),
+    ({"environment": "local", "week": 1}, "lacks 'image'"),
+])
+def test_bad_input(data, message):
+    with pytest.raises(ReportError, match=message):
+        build_report(data)
