@@ -14,7 +14,10 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(LOCAL)/bin:$(PATH)
 export VEXTRUS_KUBECONFIG := $(LOCAL)/kubeconfig
 
-.PHONY: help venv cluster-up cluster-down cluster-status unit lint sanity test check demo clean
+EXAMPLE     := examples/finance-service
+PNPM_VERSION = $(shell sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' $(EXAMPLE)/package.json)
+
+.PHONY: help venv pnpm cluster-up cluster-down cluster-status unit lint sanity example-test test check demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -30,6 +33,9 @@ $(COLLECTION):
 	@ln -sfn ../../../.. $(COLLECTION)
 
 venv: $(VENV)/.installed $(COLLECTION) ## create the Python venv and link the checkout as vextrus.deploy
+
+pnpm: ## install the pnpm version the example workspace pins (packageManager)
+	@test "$$(pnpm --version 2>/dev/null)" = "$(PNPM_VERSION)" || { echo "== pnpm $(PNPM_VERSION)"; npm install --global --silent pnpm@$(PNPM_VERSION); }
 
 cluster-up: venv ## start Docker engine, registry, base images and the local Kubernetes (NODES=kwok|real|both)
 	@bash localcluster/infra/up.sh
@@ -52,7 +58,10 @@ lint: venv ## ansible-lint (production profile)
 sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/vextrus/deploy
 	@bash tests/sanity.sh
 
-check: lint sanity ## every check and test; expects `make cluster-up` to have run
+example-test: pnpm ## the example service's own unit tests
+	@cd $(EXAMPLE) && pnpm install --frozen-lockfile --silent && pnpm -r build && pnpm -r --reporter-hide-prefix test
+
+check: lint sanity example-test ## every check and test; expects `make cluster-up` to have run
 	@$(BIN)/pytest tests -v -rfE
 
 test: venv ## bring the infrastructure up, run every check and test, bring it down again
