@@ -25,14 +25,20 @@ cd "$dest"
 git init -q . && git add -A >/dev/null
 venv="$top/.local/sanity-venv"
 core=$(grep -E '^ansible-core==' "$top/requirements.txt")
-if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/pip" show ansible-core 2>/dev/null | grep -q "Version: ${core#ansible-core==}$"; then
+# (no `pip show | grep -q` here: grep quitting early breaks pip's pipe, which pipefail takes for a mismatch)
+installed=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("ansible-core"))' 2>/dev/null || true)
+if [ ! -x "$venv/bin/ansible-test" ] || [ "$installed" != "${core#ansible-core==}" ]; then
   echo "== sanity venv with $core" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet "$core"
 fi
 # ansible-test bootstraps pip in the venvs it creates with a script it downloads from its own CI
 # file host, which is not a package registry. pip's bundled wheel (ensurepip) does the same job.
-pip_version=$(sed -n "s/^ *pip='\\([0-9.]*\\)',.*/\\1/p" "$venv"/lib/python3.*/site-packages/ansible_test/_internal/python_requirements.py | head -n 1)
+pip_version=$(sed -n "/^ *pip='[0-9.]*',/{s/^ *pip='\\([0-9.]*\\)',.*/\\1/p;q}" "$venv"/lib/python3.*/site-packages/ansible_test/_internal/python_requirements.py)
+if [ -z "$pip_version" ]; then
+  echo "ERROR: cannot find the pip version ansible-test bootstraps in its python_requirements.py" >&2
+  exit 1
+fi
 bootstrap="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 if ! cmp -s "$top/tests/sanity_get_pip.py" "$bootstrap"; then
   mkdir -p "$(dirname "$bootstrap")"

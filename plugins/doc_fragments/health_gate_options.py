@@ -103,7 +103,7 @@ options:
         - Multiple Kubernetes config file can be provided using separator ';' for Windows platform or ':' for others
           platforms.
         - The kubernetes configuration can be provided as dictionary. This feature requires a python kubernetes
-          client version >= 17.17.0. Added in version 2.2.0.
+          client version >= 17.17.0.
         type: raw
       context:
         description:
@@ -167,13 +167,12 @@ options:
           no_proxy set in correct.
         - example value is "localhost,.local,.example.com,127.0.0.1,127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
         type: str
-        version_added: 2.3.0
       proxy_headers:
         description:
         - The Header used for the HTTP proxy.
-        - Documentation can be found here U(https://urllib3.readthedocs.io/en/latest/reference/urllib3.util.html?highlight=proxy_headers#urllib3.util.make_headers).
+        - Documentation can be found here
+          U(https://urllib3.readthedocs.io/en/latest/reference/urllib3.util.html?highlight=proxy_headers#urllib3.util.make_headers).
         type: dict
-        version_added: 2.0.0
         suboptions:
           proxy_basic_auth:
             type: str
@@ -208,12 +207,10 @@ options:
         - Username to impersonate for the operation.
         - Can also be specified via K8S_AUTH_IMPERSONATE_USER environment.
         type: str
-        version_added: 2.3.0
       impersonate_groups:
         description:
         - Group(s) to impersonate for the operation.
         - 'Can also be specified via K8S_AUTH_IMPERSONATE_GROUPS environment. Example: Group1,Group2'
         type: list
         elements: str
-        version_added: 2.3.0
 """

@@ -6,6 +6,8 @@ Only the standard library is used, so this runs wherever the module runs. Proxy 
 variables are not used: a health check talks to the service (or a local port-forward) directly.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import ssl

@@ -8,6 +8,8 @@ every node drain, and a Service whose selector matches nothing silently sends no
 finding names the resource, the field, what was found and how to fix it.
 """
 
+from __future__ import annotations
+
 import difflib
 import math
 import re
@@ -65,7 +67,9 @@ def flatten_manifests(manifests: Any) -> list[dict[str, Any]]:
     if isinstance(manifests, str):
         import yaml  # PyYAML ships with ansible-core
 
-        manifests = list(yaml.safe_load_all(manifests))
+        documents = list(yaml.safe_load_all(manifests))
+        # one document holding a list of manifests reads the same as one document per manifest
+        manifests = documents[0] if len(documents) == 1 and isinstance(documents[0], list) else documents
     if isinstance(manifests, Mapping):
         manifests = [manifests]
     if not isinstance(manifests, Iterable):

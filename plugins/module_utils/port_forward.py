@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A local 127.0.0.1 listener relaying connections to a pod port through the API's portforward."""
 
+from __future__ import annotations
+
 import json
 import select
 import socket
@@ -60,7 +62,7 @@ def _relay(left: Any, right: Any, stop: threading.Event) -> None:
     sockets = [left, right]
     try:
         while not stop.is_set():
-            readable, _, _ = select.select(sockets, [], [], 0.5)
+            readable = select.select(sockets, [], [], 0.5)[0]
             for sock in readable:
                 data = sock.recv(65536)
                 if not data:
@@ -100,10 +102,12 @@ class PortForwarder:
         return self.listener.getsockname()[1]
 
     def _accept(self) -> None:
-        assert self.listener is not None
+        listener = self.listener
+        if listener is None:  # only reachable through __enter__, which binds it first
+            return
         while not self.stop.is_set():
             try:
-                conn, _ = self.listener.accept()
+                conn = listener.accept()[0]
             except (socket.timeout, OSError):
                 continue
             try:

@@ -6,6 +6,8 @@ Traffic is split without a mesh: two Deployments (stable and canary) sit behind 
 selector, so the share of traffic a version gets is its share of the ready pods.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any

@@ -7,6 +7,8 @@ Inputs are dicts exactly as the API returns them (``kubectl get -o json``). The 
 pods of older ReplicaSets (the version being replaced) never fail the rollout.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any

@@ -7,6 +7,8 @@ Deployment) feeds a queue; every event updates a cache and the rollout is re-eva
 carry the list's resourceVersion and a server-side timeout; on 410 Gone the objects are listed again.
 """
 
+from __future__ import annotations
+
 import json
 import queue
 import re
@@ -31,7 +33,12 @@ try:
     HAS_KUBERNETES = True
 except ImportError:
     HAS_KUBERNETES = False
-    ApiException = Exception  # type: ignore[misc,assignment]
+
+    class ApiException(Exception):  # type: ignore[no-redef]
+        """Stands in for the client's ApiException when the kubernetes library is missing."""
+
+        status: int | None = None
+        reason: str | None = None
 
 ERROR_LINE = re.compile(r"\b(error|exception|fatal|panic|failed|cannot|refused|denied)\b", re.IGNORECASE)
 
@@ -323,7 +330,11 @@ def run_rollout_gate(
             f"rollout of Deployment {namespace}/{failed.deployment} failed: "
             + (
                 f"pod {failed.pod} container {failed.container} is {failed.reason}"
-                + (f" (exit code {failed.exit_code}, {failed.restart_count} restarts)" if failed.exit_code is not None else f" ({failed.restart_count} restarts)")
+                + (
+                    f" (exit code {failed.exit_code}, {failed.restart_count} restarts)"
+                    if failed.exit_code is not None
+                    else f" ({failed.restart_count} restarts)"
+                )
                 if failed.pod
                 else failed.message
             )

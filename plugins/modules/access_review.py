@@ -68,6 +68,8 @@ namespace_exists:
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+# needs only kubernetes.core, not the kubernetes library: the argument spec stays complete without it
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.vextrus.deploy.plugins.module_utils.access_review import (
     AccessReviewError,
     chain_rules,
@@ -77,14 +79,12 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.access_review impor
 )
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from kubernetes.client import AuthorizationV1Api, CoreV1Api
     from kubernetes.client.rest import ApiException
 
     IMPORT_ERROR = None
 except ImportError:
-    AUTH_ARG_SPEC = {}
     IMPORT_ERROR = traceback.format_exc()
 
 

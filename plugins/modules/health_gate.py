@@ -2,12 +2,14 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: health_gate
 short_description: Require consecutive healthy HTTP answers within a time budget
 version_added: 0.1.0
 author:
-  - vextrus platform engineering
+  - Vextrus Platform Engineering (@vextrus)
 description:
   - Probes each URL until it answered O(successes) times in a row with a status in O(expected_status) and,
     when O(json_match) is given, a JSON body with the expected values. Any failed probe resets the count.
@@ -90,11 +92,11 @@ failed_url:
   returned: failure
   type: str
 last_status:
-  description: Last HTTP status of O(failed_url).
+  description: Last HTTP status of RV(failed_url).
   returned: failure
   type: int
 body_excerpt:
-  description: First 300 characters of the last body of O(failed_url), with the token masked.
+  description: First 300 characters of the last body of RV(failed_url), with the token masked.
   returned: failure
   type: str
 port_forward:

@@ -2,12 +2,14 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: rollout_gate
 short_description: Wait for Deployment rollouts and fail fast when the new pods cannot run
 version_added: 0.1.0
 author:
-  - vextrus platform engineering
+  - Vextrus Platform Engineering (@vextrus)
 description:
   - Follows the rollout of one or more Deployments through the Kubernetes API's watch on the Deployment,
     its ReplicaSets and its pods, and re-evaluates the rollout on every event (no polling).
@@ -81,7 +83,7 @@ reason:
   returned: failure
   type: str
 message:
-  description: The detail behind O(reason), as the API reports it.
+  description: The detail behind RV(reason), as the API reports it.
   returned: failure
   type: str
 exit_code:

@@ -168,9 +168,27 @@ def test_run_probes_needs_consecutive_successes(server):
     assert TOKEN not in json.dumps(result)
 
 
+def stepping_clock(step: float):
+    """A clock that advances ``step`` seconds per reading: the budget is counted in probe rounds, not in the
+    wall time a loaded machine takes to answer (the requests still go to the real server)."""
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += step
+        return now[0]
+
+    return clock
+
+
+def no_sleep(seconds: float) -> None:
+    assert seconds > 0
+
+
 def test_run_probes_json_match(server):
     _Handler.script["/health"] = [(200, '{"status":"ok","info":{"db":{"status":"down"}}}')]
-    result = run_probes([server + "/health"], json_match={"info.db.status": "up"}, successes=2, interval=0.05, timeout=0.5)
+    result = run_probes(
+        [server + "/health"], json_match={"info.db.status": "up"}, successes=2, interval=1, timeout=100, clock=stepping_clock(10), sleep=no_sleep
+    )
     assert result["passed"] is False
     assert "info.db.status is 'down' (expected 'up')" in result["message"]
     assert result["last_status"] == 200
@@ -178,7 +196,9 @@ def test_run_probes_json_match(server):
 
 def test_run_probes_failure_masks_the_token(server):
     _Handler.script["/health"] = [(500, f'{{"error": "bad token {TOKEN}"}}')]
-    result = run_probes([server + "/health"], successes=1, interval=0.05, timeout=0.4, bearer_token=TOKEN)
+    result = run_probes(
+        [server + "/health"], successes=1, interval=1, timeout=100, bearer_token=TOKEN, clock=stepping_clock(10), sleep=no_sleep
+    )
     assert result["passed"] is False
     assert result["failed_url"] == server + "/health"
     assert result["last_status"] == 500

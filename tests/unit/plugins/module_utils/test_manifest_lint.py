@@ -17,7 +17,10 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 def seed() -> list[dict]:
-    return list(yaml.safe_load_all((FIXTURES / "seed_production.yml").read_text()))
+    # one YAML document holding the list of manifests (a multi-document stream is built from it where needed)
+    manifests = yaml.safe_load((FIXTURES / "seed_production.yml").read_text())
+    assert isinstance(manifests, list)
+    return manifests
 
 
 def by_kind(manifests: list[dict], kind: str) -> dict:
@@ -51,6 +54,9 @@ def test_fixed_seed_is_clean_and_70_percent_of_10_is_fine():
 def test_seed_as_yaml_text_and_filter_wrapper():
     text = (FIXTURES / "seed_production.yml").read_text()
     assert manifest_lint(text) == lint_manifests(seed())
+    multi_document = yaml.safe_dump_all(seed(), sort_keys=False)
+    assert multi_document.count("\n---\n") == 3
+    assert manifest_lint(multi_document) == lint_manifests(seed())
     assert FilterModule().filters() == {"manifest_lint": manifest_lint}
 
 

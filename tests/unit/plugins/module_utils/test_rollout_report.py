@@ -30,8 +30,15 @@ GATE_CRASH = {
 URL = {"url": "http://127.0.0.1:4000/health", "attempts": 3, "passed": True, "last_status": 200,
        "latency_ms": {"p50": 2.0, "p95": 3.5, "max": 4.0}}
 SMOKE_OK = {"passed": True, "checks": [{"name": "health", "result": {"passed": True, "urls": [URL]}}]}
-SMOKE_FAIL = {"passed": False, "checks": [{"name": "health", "result": {"failed": True, "passed": False, "msg": "503 from /health/ready",
-                                                                           "urls": [dict(URL, passed=False, last_status=503)]}}]}
+SMOKE_FAIL = {
+    "passed": False,
+    "checks": [
+        {
+            "name": "health",
+            "result": {"failed": True, "passed": False, "msg": "503 from /health/ready", "urls": [dict(URL, passed=False, last_status=503)]},
+        }
+    ],
+}
 SKIPPED = {"skipped": True, "changed": False}
 
 

@@ -29,7 +29,7 @@ def verdict_of(case: str, deployment: str = "finance-service", max_restarts: int
 
 
 def test_every_fixture_is_covered():
-    covered = {case for case, *_ in FAILURES} | {case for case, *_ in PROGRESS} | {"healthy", "canary_beside_stable", "scaled_to_zero"}
+    covered = {entry[0] for entry in FAILURES} | {entry[0] for entry in PROGRESS} | {"healthy", "canary_beside_stable", "scaled_to_zero"}
     assert covered == {p.stem for p in FIXTURES.glob("*.json")}
 
 
@@ -123,7 +123,7 @@ def test_deadline_details():
 
 def test_pod_failure_beats_the_deadline():
     dep, replicasets, pods = load("crashloop")
-    deadline, _, _ = load("deadline_exceeded")
+    deadline = load("deadline_exceeded")[0]
     dep = copy.deepcopy(dep)
     dep["status"]["conditions"] = deadline["status"]["conditions"]
     verdict = evaluate_rollout(dep, replicasets, pods)
@@ -175,7 +175,7 @@ def test_canary_crash_is_not_blamed_on_stable():
     canary_pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "CrashLoopBackOff"}}
     canary_pod["status"]["containerStatuses"][0]["restartCount"] = 4
     assert evaluate_rollout(dep, replicasets, crashing).state == SUCCEEDED
-    canary_dep, _, _ = load("canary_beside_stable", "finance-service-canary")
+    canary_dep = load("canary_beside_stable", "finance-service-canary")[0]
     verdict = evaluate_rollout(canary_dep, replicasets, crashing)
     assert verdict.state == FAILED and verdict.pod == canary_pod["metadata"]["name"]
 
@@ -187,7 +187,7 @@ def test_scaled_to_zero():
 
 
 def test_new_replicaset_by_template_and_revision():
-    dep, replicasets, _ = load("slow_healthy")
+    dep, replicasets = load("slow_healthy")[:2]
     new_rs = find_new_replicaset(dep, replicasets)
     assert new_rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "5"
     # defaulting differences: template no longer equal, the revision annotation decides
@@ -199,7 +199,7 @@ def test_new_replicaset_by_template_and_revision():
 
 
 def test_replicasets_of_other_deployments_are_ignored():
-    dep, replicasets, _ = load("healthy")
+    dep, replicasets = load("healthy")[:2]
     foreign = copy.deepcopy(replicasets)
     for rs in foreign:
         rs["metadata"]["ownerReferences"][0]["uid"] = "00000000-0000-0000-0000-000000000000"
