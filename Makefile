@@ -56,6 +56,7 @@ lint: venv ## ansible-lint (production profile)
 	@$(BIN)/ansible-lint
 
 sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/vextrus/deploy
+	@command -v shellcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
 	@bash tests/sanity.sh
 
 example-test: pnpm ## the example service's own unit tests
