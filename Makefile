@@ -62,8 +62,8 @@ sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/ve
 example-test: pnpm ## the example service's own unit tests
 	@cd $(EXAMPLE) && pnpm install --frozen-lockfile --silent && pnpm -r build && pnpm -r --reporter-hide-prefix test
 
-check: lint sanity example-test ## every check and test; expects `make cluster-up` to have run
-	@$(BIN)/pytest tests -v -rfE
+check: venv ## every check and test (lint, sanity, example, unit, integration, molecule); needs `make cluster-up`
+	@bash tests/check.sh
 
 test: venv ## bring the infrastructure up, run every check and test, bring it down again
 	@rc=0; \

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run every check and test suite, even when one fails, and exit non-zero if any failed.
+# pytest runs last, so the last lines are its summary of every test that ran; the other suites'
+# results are listed just before it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+failed=()
+run() {
+  local name=$1; shift
+  echo "== $name: $*"
+  "$@" || failed+=("$name")
+}
+run lint make --no-print-directory lint
+run sanity make --no-print-directory sanity
+run example-test make --no-print-directory example-test
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "== failed before pytest: ${failed[*]}"
+fi
+run pytest .venv/bin/pytest tests -v -rfE -p no:cacheprovider
+[ ${#failed[@]} -eq 0 ]
