@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Creates the local cluster's PKI and kubeconfigs with openssl, once; later runs keep them
+# (a certificate is only re-issued when it is missing, no longer signed by its CA, or expires
+# within 30 days).
+#
+#   ca            cluster CA: client certificates, serving certificates, kubelet CSRs (cluster-signing)
+#   etcd-ca       a separate CA for etcd, so that no cluster client certificate is accepted by etcd
+#   etcd-server   etcd serving + peer certificate (127.0.0.1, localhost)
+#   apiserver-etcd-client          kube-apiserver -> etcd
+#   apiserver                      kube-apiserver serving (127.0.0.1, localhost, kubernetes.default..., 10.96.0.1)
+#   apiserver-kubelet-client       kube-apiserver -> kubelet (for a real node; bound to system:kubelet-api-admin)
+#   kube-controller-manager(-serving), kube-scheduler(-serving), kwok, admin (O=system:masters)
+#   sa.key / sa.pub                service-account token signing key pair
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+command -v openssl >/dev/null || die "openssl is required"
+KUBECONFIG_DIR="$STATE/kubeconfigs"
+mkdir -p "$PKI_DIR" "$KUBECONFIG_DIR"
+chmod 700 "$PKI_DIR"
+umask 077
+CA_DAYS=3650
+CERT_DAYS=730
+changed=0
+
+new_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+# ca NAME CN
+ca() {
+  local name=$1 cn=$2
+  if [[ -s $PKI_DIR/$name.crt && -s $PKI_DIR/$name.key ]] &&
+     openssl x509 -checkend $(( 30 * 86400 )) -noout -in "$PKI_DIR/$name.crt" >/dev/null; then
+    return 0
+  fi
+  log "creating CA $name"
+  new_key "$PKI_DIR/$name.key"
+  openssl req -x509 -new -key "$PKI_DIR/$name.key" -days "$CA_DAYS" -subj "/CN=$cn" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+    -out "$PKI_DIR/$name.crt" 2>/dev/null
+  changed=1
+}
+
+# cert NAME CA SUBJECT EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]
+cert() {
+  local name=$1 ca=$2 subj=$3 eku=$4 san=${5:-}
+  if [[ -s $PKI_DIR/$name.crt && -s $PKI_DIR/$name.key ]] &&
+     openssl verify -CAfile "$PKI_DIR/$ca.crt" "$PKI_DIR/$name.crt" >/dev/null 2>&1 &&
+     openssl x509 -checkend $(( 30 * 86400 )) -noout -in "$PKI_DIR/$name.crt" >/dev/null; then
+    return 0
+  fi
+  log "issuing certificate $name ($subj)"
+  new_key "$PKI_DIR/$name.key"
+  local ext
+  ext="basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=$eku
+authorityKeyIdentifier=keyid
+subjectKeyIdentifier=hash"
+  [[ -n $san ]] && ext+=$'\n'"subjectAltName=$san"
+  openssl req -new -key "$PKI_DIR/$name.key" -subj "$subj" -out "$PKI_DIR/$name.csr" 2>/dev/null
+  openssl x509 -req -in "$PKI_DIR/$name.csr" -CA "$PKI_DIR/$ca.crt" -CAkey "$PKI_DIR/$ca.key" \
+    -CAcreateserial -days "$CERT_DAYS" -sha256 -extfile <(printf '%s\n' "$ext") \
+    -out "$PKI_DIR/$name.crt" 2>/dev/null
+  rm -f "$PKI_DIR/$name.csr"
+  changed=1
+}
+
+# kubeconfig FILE USER CERT_NAME: writes the file only when its content changes.
+kubeconfig() {
+  local file=$1 user=$2 name=$3 content
+  content=$(cat <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: $CLUSTER_NAME
+  cluster:
+    server: $APISERVER_URL
+    certificate-authority-data: $(base64 -w0 "$PKI_DIR/ca.crt")
+users:
+- name: $user
+  user:
+    client-certificate-data: $(base64 -w0 "$PKI_DIR/$name.crt")
+    client-key-data: $(base64 -w0 "$PKI_DIR/$name.key")
+contexts:
+- name: $CONTEXT_NAME
+  context:
+    cluster: $CLUSTER_NAME
+    user: $user
+current-context: $CONTEXT_NAME
+preferences: {}
+EOF
+)
+  if [[ ! -f $file || $(<"$file") != "$content" ]]; then
+    printf '%s\n' "$content" >"$file"
+    log "wrote ${file#"$ROOT/"}"
+  fi
+}
+
+ca ca "vextrus-local-ca"
+ca etcd-ca "vextrus-local-etcd-ca"
+
+LOOPBACK="IP:$LISTEN_IP,DNS:localhost"
+cert etcd-server etcd-ca "/CN=etcd" "serverAuth,clientAuth" "$LOOPBACK"
+cert apiserver-etcd-client etcd-ca "/CN=kube-apiserver-etcd-client" "clientAuth"
+cert apiserver ca "/CN=kube-apiserver" "serverAuth" \
+  "$LOOPBACK,IP:$SERVICE_FIRST_IP,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+cert apiserver-kubelet-client ca "/CN=kube-apiserver-kubelet-client" "clientAuth"
+cert admin ca "/O=system:masters/CN=vextrus-admin" "clientAuth"
+cert kube-controller-manager ca "/CN=system:kube-controller-manager" "clientAuth"
+cert kube-controller-manager-serving ca "/CN=kube-controller-manager" "serverAuth" "$LOOPBACK"
+cert kube-scheduler ca "/CN=system:kube-scheduler" "clientAuth"
+cert kube-scheduler-serving ca "/CN=kube-scheduler" "serverAuth" "$LOOPBACK"
+# kwok gets its own identity with exactly the rights it needs (ClusterRole vextrus:kwok-controller,
+# see config/bootstrap.yaml) rather than system:masters: it only patches node/pod status, renews
+# node leases, deletes terminating pods and records events.
+cert kwok ca "/CN=vextrus:kwok-controller" "clientAuth"
+
+if [[ ! -s $PKI_DIR/sa.key || ! -s $PKI_DIR/sa.pub ]]; then
+  log "creating the service-account signing key pair"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI_DIR/sa.key" 2>/dev/null
+  openssl pkey -in "$PKI_DIR/sa.key" -pubout -out "$PKI_DIR/sa.pub"
+  changed=1
+fi
+
+kubeconfig "$KUBECONFIG_DIR/kube-controller-manager.kubeconfig" system:kube-controller-manager kube-controller-manager
+kubeconfig "$KUBECONFIG_DIR/kube-scheduler.kubeconfig" system:kube-scheduler kube-scheduler
+kubeconfig "$KUBECONFIG_DIR/kwok.kubeconfig" vextrus:kwok-controller kwok
+mkdir -p "$LOCAL"
+kubeconfig "$ADMIN_KUBECONFIG" vextrus-admin admin
+
+(( changed )) && log "PKI ready in ${PKI_DIR#"$ROOT/"}"
+exit 0
