@@ -49,18 +49,25 @@ def _passed(result: Mapping[str, Any] | None) -> bool:
     return not result.get("failed", True)
 
 
-def decide(gate: Mapping[str, Any] | None, smoke: Mapping[str, Any] | None, rollback: Mapping[str, Any] | None) -> tuple[str, str]:
-    """Return the verdict and its reason."""
+def decide(
+    gate: Mapping[str, Any] | None,
+    smoke: Mapping[str, Any] | None,
+    rollback: Mapping[str, Any] | None,
+    failure: str | None = None,
+) -> tuple[str, str]:
+    """Return the verdict and its reason; ``failure`` is the step that stopped the chain, if any."""
     if not _passed(gate):
         if not gate or gate.get("skipped"):
-            return FAIL, "the rollout gate did not run"
+            return FAIL, f"the rollout gate did not run: {failure}" if failure else "the rollout gate did not run"
         reason = gate.get("reason") or "failed"
         where = f" in pod {gate['pod']}" if gate.get("pod") else ""
         return FAIL, f"rollout gate: {reason}{where}: {gate.get('msg') or gate.get('message') or ''}".rstrip(": ")
     if not _passed(smoke):
         if not smoke or smoke.get("skipped"):
-            return FAIL, "the smoke test did not run"
+            return FAIL, f"the smoke test did not run: {failure}" if failure else "the smoke test did not run"
         return FAIL, f"smoke test: {smoke.get('msg') or _first_failed_check(smoke)}"
+    if failure:
+        return FAIL, failure
     if rollback and rollback.get("ran"):
         return FAIL, "a rollback ran"
     return PASS, "every gate passed"
@@ -84,10 +91,12 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
     gate = data.get("gate")
     smoke = data.get("smoke")
     rollback = data.get("rollback") or {"ran": False}
-    verdict, reason = decide(gate, smoke, rollback)
+    failure = data.get("failure") or None
+    verdict, reason = decide(gate, smoke, rollback, failure)
     report = {
         "verdict": verdict,
         "reason": reason,
+        "failure": failure,
         "environment": data["environment"],
         "namespace": data.get("namespace"),
         "service": data.get("service"),

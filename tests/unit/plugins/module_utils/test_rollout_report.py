@@ -72,6 +72,20 @@ def test_decide(gate, smoke, rollback, verdict, reason):
     assert reason in why
 
 
+@pytest.mark.parametrize(
+    "gate, smoke, failure, reason",
+    [
+        (None, None, "Build the image: Cannot find module '@nestjs/core'", "rollout gate did not run: Build the image: Cannot find module"),
+        (GATE_OK, SKIPPED, "Mint the token: Secret missing", "smoke test did not run: Mint the token"),
+        (GATE_OK, SMOKE_OK, "Remove the canary: timeout", "Remove the canary: timeout"),
+    ],
+)
+def test_a_failed_step_is_the_reason(gate, smoke, failure, reason):
+    verdict, why = decide(gate, smoke, {"ran": False}, failure)
+    assert verdict == FAIL
+    assert why.startswith(reason) or reason in why
+
+
 def test_report_quotes_the_crash():
     report = build_report(_data(gate=GATE_CRASH, smoke=SKIPPED, rollback={"ran": True, "summary": "canary removed"}))
     assert report["verdict"] == FAIL
