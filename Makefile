@@ -8,7 +8,7 @@ BIN         := $(CURDIR)/$(VENV)/bin
 PYTHON      ?= python3
 LOCAL       := $(CURDIR)/.local
 COLLECTION  := $(LOCAL)/collections/ansible_collections/vextrus/deploy
-NODES       ?= kwok
+NODES       ?= both
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(LOCAL)/bin:$(PATH)

@@ -16,6 +16,10 @@ for arg in "$@"; do
   esac
 done
 
+# The real node first: its pods' mounts and network must go before the control plane does
+# (a no-op when no real node runs).
+if (( purge )); then bash "$LC_DIR/node/down.sh" --purge; else bash "$LC_DIR/node/down.sh"; fi
+
 stopped=0
 for (( i = ${#COMPONENTS[@]} - 1; i >= 0; i-- )); do
   c=${COMPONENTS[$i]}

@@ -32,4 +32,8 @@ else
   printf '%-25s %s\n' "readyz ($APISERVER_URL)" "not reachable"
   rc=3
 fi
+if [[ -e $RUN_DIR/kubelet.pid || -e $RUN_DIR/node-containerd.pid ]]; then
+  echo
+  bash "$LC_DIR/node/status.sh" || rc=3
+fi
 exit "$rc"

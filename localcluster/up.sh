@@ -3,7 +3,9 @@
 # kube-scheduler and kwok, all on 127.0.0.1, plus simulated nodes.
 #
 #   NODES=kwok (default)  $KWOK_NODE_COUNT simulated nodes kwok-node-0.. managed by kwok
-#   NODES=real | both     a real kubelet node beside them (not implemented yet)
+#   NODES=real            one real node (kubelet + containerd + CNI + kube-proxy, node/up.sh), no
+#                         simulated nodes
+#   NODES=both            the simulated nodes and the real node
 #
 # Idempotent: when the cluster is already up it prints the status and returns. Builds the
 # binaries first if needed (localcluster/build.sh) and creates the PKI once (pki.sh).
@@ -13,8 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NODES="${NODES:-kwok}"
 case $NODES in
-  kwok) ;;
-  real | both) die "NODES=$NODES: a real kubelet node is not implemented yet; use NODES=kwok" ;;
+  kwok | both) ;;
+  real) KWOK_NODE_COUNT=0 ;;
   *) die "NODES must be kwok, real or both (got '$NODES')" ;;
 esac
 
@@ -33,6 +35,7 @@ all_running() {
 if [[ -x $BIN/kubectl && -s $ADMIN_KUBECONFIG ]] && all_running &&
    [[ $(kubectl_admin get nodes -l type=kwok -o name 2>/dev/null | wc -l) -ge $KWOK_NODE_COUNT ]]; then
   log "the cluster is already up"
+  [[ $NODES == kwok ]] || bash "$LC_DIR/node/up.sh"
   bash "$LC_DIR/status.sh" || true
   log "kubeconfig: $ADMIN_KUBECONFIG   (export KUBECONFIG=$ADMIN_KUBECONFIG)"
   exit 0
@@ -188,11 +191,15 @@ for (( i = 0; i < KWOK_NODE_COUNT; i++ )); do
     log "created simulated node $KWOK_NODE_PREFIX$i ($KWOK_NODE_CPU CPU, $KWOK_NODE_MEMORY, $KWOK_NODE_PODS pods)"
   fi
 done
-WAIT_COMPONENT=kwok wait_for "simulated nodes Ready" 90 \
-  kubectl_admin wait --for=condition=Ready node -l type=kwok --timeout=2s
+if (( KWOK_NODE_COUNT > 0 )); then
+  WAIT_COMPONENT=kwok wait_for "simulated nodes Ready" 90 \
+    kubectl_admin wait --for=condition=Ready node -l type=kwok --timeout=2s
+fi
 # Pods of Deployments need the namespace's default ServiceAccount (made by kube-controller-manager).
 WAIT_COMPONENT=kube-controller-manager wait_for "ServiceAccount default/default" 60 \
   kubectl_admin get serviceaccount default -n default
+
+[[ $NODES == kwok ]] || bash "$LC_DIR/node/up.sh"
 
 log "cluster up in $(elapsed_since "$START")"
 bash "$LC_DIR/status.sh" || true

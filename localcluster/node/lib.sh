@@ -1,0 +1,173 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # settings used by the scripts that source this file
+# Shared settings and helpers for the real node (containerd + CNI + kubelet + kube-proxy).
+# Source it; do not run it. It sources ../lib.sh for the cluster-wide paths and versions.
+#
+# Everything the node creates is named so that down.sh can find it again:
+#   processes   pid files .local/cluster/run/{node-containerd,kubelet,kube-proxy}.pid
+#   files       .local/cluster/node/ (containerd root/state, kubelet root, pod logs, CNI, PKI)
+#   network     bridge vxbr0, CNI network "vextrus-pod-network", netns under the containerd state
+#   cgroups     /vextrus-node in every cgroup v1 hierarchy (and the unified one, if used)
+#   iptables    chains KUBE-* (kube-proxy, kubelet) and CNI-* (bridge ipMasq, portmap)
+
+NODE_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../lib.sh
+source "$NODE_LIB_DIR/../lib.sh"
+
+log() { printf '[localcluster node] %s\n' "$*" >&2; }
+die() { printf '[localcluster node] ERROR: %s\n' "$*" >&2; exit 1; }
+
+NODE_NAME="${REAL_NODE_NAME:-real-node-0}"
+NODE_LABEL_KEY="vextrus.io/node"
+NODE_LABEL_VALUE="real"
+NODE_TAINT_KEY="vextrus.io/real-node"
+NODE_TAINT="$NODE_TAINT_KEY=true:NoSchedule"
+NODE_STATE="$STATE/node"
+NODE_PKI="$NODE_STATE/pki"
+CTRD_DIR="$NODE_STATE/containerd"
+CTRD_CONFIG="$CTRD_DIR/config.toml"
+CTRD_RUN="/run/vextrus-containerd"
+CTRD_SOCKET="$CTRD_RUN/containerd.sock"
+CTRD_ENDPOINT="unix://$CTRD_SOCKET"
+CTRD_NAMESPACE="k8s.io"
+CNI_BIN_DIR="/usr/lib/cni"
+CNI_CONF_DIR="$NODE_STATE/cni/net.d"
+CNI_TEMPLATE="$NODE_STATE/cni/bridge.conflist.tmpl"
+CNI_IPAM_DIR="$NODE_STATE/cni/ipam"
+CNI_NETWORK="vextrus-pod-network"
+CNI_BRIDGE="vxbr0"
+CNI_CACHE_DIR="/var/lib/cni"   # libcni's result cache (not configurable through containerd 1.6)
+KUBELET_DIR="$NODE_STATE/kubelet"
+KUBELET_CONFIG="$NODE_STATE/kubelet-config.yaml"
+KUBELET_KUBECONFIG="$NODE_STATE/kubelet.kubeconfig"
+POD_LOG_DIR="$NODE_STATE/pod-logs"
+CONTAINER_LOG_LINKS="/var/log/containers"   # the kubelet's symlink dir; fixed in the kubelet
+KUBE_PROXY_CONFIG="$NODE_STATE/kube-proxy-config.yaml"
+KUBE_PROXY_KUBECONFIG="$NODE_STATE/kube-proxy.kubeconfig"
+CGROUP_ROOT="/vextrus-node"
+KUBELET_PORT=10250
+KUBELET_HEALTHZ_PORT=10248
+KUBE_PROXY_HEALTHZ_PORT=10256
+KUBE_PROXY_METRICS_PORT=10249
+PAUSE_IMAGE="${PAUSE_IMAGE:-127.0.0.1:5000/localcluster/pause:3.10}"
+REGISTRY_HOST="127.0.0.1:5000"
+CRI_TOOLS_VERSION="v1.34.0"
+CRICTL="$BIN/crictl"
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack socat ethtool)
+
+# node_pid NAME EXE: prints the pid recorded in $RUN_DIR/NAME.pid when that process is alive and
+# runs EXE (a pid file naming a dead or reused pid counts as not running).
+node_pid() {
+  local name=$1 want=$2 file pid exe
+  file="$RUN_DIR/$name.pid"
+  [[ -r $file ]] || return 1
+  pid=$(<"$file")
+  [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+  exe=${exe%" (deleted)"}
+  [[ $exe == "$(readlink -f "$want")" ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+# node_start NAME EXE ARGS...: starts EXE in its own session, output to $LOG_DIR/NAME.log.
+node_start() {
+  local name=$1 exe=$2; shift 2
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  if node_pid "$name" "$exe" >/dev/null; then
+    log "$name already running (pid $(node_pid "$name" "$exe"))"
+    return 0
+  fi
+  {
+    printf '\n==== %s start %s\n' "$name" "$(date -Is)"
+    printf '==== %q ' "$exe" "$@"; printf '\n'
+  } >>"$LOG_DIR/$name.log"
+  setsid "$exe" "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+  printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
+  log "started $name (pid $!, log ${LOG_DIR#"$ROOT/"}/$name.log)"
+}
+
+# node_stop NAME EXE [GRACE_S]: TERM, then KILL after the grace period.
+node_stop() {
+  local name=$1 exe=$2 grace=${3:-$GRACE_SECONDS} pid i
+  if ! pid=$(node_pid "$name" "$exe"); then
+    rm -f "$RUN_DIR/$name.pid"
+    return 1
+  fi
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for (( i = 0; i < grace * 10; i++ )); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
+  if [[ -d /proc/$pid ]]; then
+    log "$name did not stop within ${grace}s; sending KILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for (( i = 0; i < 50; i++ )); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
+  fi
+  [[ -d /proc/$pid ]] && die "$name (pid $pid) is still running"
+  rm -f "$RUN_DIR/$name.pid"
+  return 0
+}
+
+# node_wait WHAT TIMEOUT_S NAME EXE COMMAND...: retries COMMAND; fails with NAME's log tail when
+# NAME died or the time is up.
+node_wait() {
+  local what=$1 timeout=$2 name=$3 exe=$4; shift 4
+  local deadline=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    if ! node_pid "$name" "$exe" >/dev/null; then
+      tail -n 30 "$LOG_DIR/$name.log" >&2 || true
+      die "$name exited while waiting for $what (log: $LOG_DIR/$name.log)"
+    fi
+    if (( $(date +%s) >= deadline )); then
+      tail -n 30 "$LOG_DIR/$name.log" >&2 || true
+      die "timed out after ${timeout}s waiting for $what (log: $LOG_DIR/$name.log)"
+    fi
+    sleep 0.3
+  done
+}
+
+# crictl against the node's containerd; its config file also serves users:
+#   crictl --config .local/cluster/node/crictl.yaml ps
+CRICTL_CONFIG="$NODE_STATE/crictl.yaml"
+crictl_node() {
+  if [[ ! -s $CRICTL_CONFIG ]]; then
+    mkdir -p "$NODE_STATE"
+    printf 'runtime-endpoint: %s\nimage-endpoint: %s\ntimeout: 20\n' "$CTRD_ENDPOINT" "$CTRD_ENDPOINT" >"$CRICTL_CONFIG"
+  fi
+  "$CRICTL" --config "$CRICTL_CONFIG" "$@"
+}
+ctr_node() { ctr --address "$CTRD_SOCKET" --namespace "$CTRD_NAMESPACE" "$@"; }
+
+# Prints the mount points at or below DIR, deepest first.
+mounts_under() {
+  local dir=$1
+  awk -v d="$dir" '{ p = $5; gsub(/\\040/, " ", p); if (p == d || index(p, d "/") == 1) print p }' \
+    /proc/self/mountinfo | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-
+}
+
+# Mount namespaces under the containerd state (netns_mounts_under_state_dir) plus the kubelet's.
+our_netns() { mounts_under "$NODE_STATE" | grep -E '/netns/' || true; }
+
+# Prints our cgroup directories (every hierarchy), deepest first.
+our_cgroups() {
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    [[ -d ${h}${CGROUP_ROOT#/} ]] && find "${h}${CGROUP_ROOT#/}" -depth -type d
+  done
+  return 0
+}
+
+# The veth peers on our bridge and the bridge itself.
+our_links() {
+  ip -o link show master "$CNI_BRIDGE" 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'
+  ip -o link show "$CNI_BRIDGE" >/dev/null 2>&1 && printf '%s\n' "$CNI_BRIDGE"
+  return 0
+}
+
+# iptables/ip6tables rules and chains of ours: kube-proxy and kubelet chains (KUBE-*), the CNI
+# chains (CNI-*) and any rule that names our bridge or pod network.
+our_iptables() {
+  local cmd
+  for cmd in iptables ip6tables; do
+    command -v "$cmd-save" >/dev/null || continue
+    "$cmd-save" 2>/dev/null | grep -E "KUBE-|CNI-|$CNI_BRIDGE|$CNI_NETWORK" | sed "s/^/$cmd: /" || true
+  done
+}
