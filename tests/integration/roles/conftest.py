@@ -1,0 +1,67 @@
+"""Fixtures of the role tests: run playbooks/apply.yml with the local inventory against the local
+cluster. The fixtures of ../conftest.py (kubeconfig, k8s_client, wait) fail the session clearly
+when the cluster is not up; nothing is mocked."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from rolekit import APPLY, ROOT, PlaybookRunner, Run, delete_namespace, namespace_exists
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def run_playbook() -> PlaybookRunner:
+    """run_playbook(extra_vars, *args, playbook=APPLY, inventory="local", timeout=600) -> Run."""
+
+    def run(
+        extra: dict[str, Any], *args: str, playbook: Path = APPLY, inventory: str = "local", timeout: float = 600
+    ) -> Run:
+        env = dict(os.environ)
+        env.update(
+            ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            K8S_AUTH_KUBECONFIG=os.environ.get("K8S_AUTH_KUBECONFIG", str(ROOT / ".local" / "kubeconfig")),
+            PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        )
+        cmd = [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            str(ROOT / "inventories" / inventory),
+            str(playbook),
+            "-e",
+            json.dumps(extra),
+            *args,
+        ]
+        proc = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        return Run(proc.returncode, proc.stdout + proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def role_namespace(k8s_client: client.ApiClient, request: pytest.FixtureRequest, wait: Any) -> Iterator[str]:
+    """A namespace name for one test that does NOT exist yet (the roles create it); deleted afterwards."""
+    base = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")
+    name = f"vx-{base}"[:55].rstrip("-")
+    if namespace_exists(k8s_client, name):
+        delete_namespace(k8s_client, name)
+        wait(lambda: not namespace_exists(k8s_client, name), timeout=120, message=f"namespace {name} deleted")
+    yield name
+    delete_namespace(k8s_client, name)
+
+

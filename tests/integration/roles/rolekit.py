@@ -1,0 +1,137 @@
+"""Helpers of the role tests: the playbook run result, per-test extra vars, and readers of what the
+roles wrote to the local cluster. Nothing is mocked."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client, utils
+from kubernetes.client.rest import ApiException
+
+ROOT = Path(__file__).resolve().parents[3]
+APPLY = ROOT / "playbooks" / "apply.yml"
+CRD_FILE = ROOT / "tests" / "fixtures" / "crds" / "prometheusrules.monitoring.coreos.com.yml"
+CRD_NAME = "prometheusrules.monitoring.coreos.com"
+DIGEST_A = "127.0.0.1:5000/vextrus/finance@sha256:" + "a" * 64
+DIGEST_B = "127.0.0.1:5000/vextrus/finance@sha256:" + "b" * 64
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+
+    @property
+    def flat(self) -> str:
+        """The output on one line, YAML quoting undone, for message assertions."""
+        return " ".join(self.output.replace("''", "'").split())
+
+    def recap(self) -> dict[str, int]:
+        match = re.search(r"localhost\s+:\s+(.*)", self.output.split("PLAY RECAP")[-1])
+        assert match, f"no play recap in output:\n{self.output[-3000:]}"
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+
+PlaybookRunner = Callable[..., Run]
+
+
+def profile(namespace: str, tmp: Path, **overrides: Any) -> dict[str, Any]:
+    """Extra vars for one test: its own namespace and its own generated local vault files."""
+    values: dict[str, Any] = {
+        "deploy_namespace": namespace,
+        "deploy_local_vault_file": str(tmp / "vault" / "local.yml"),
+        "deploy_local_vault_password_file": str(tmp / "vault" / "password"),
+        "deploy_node_selector": {"type": "kwok"},
+        "deploy_tolerations": [],
+        # kwok pods need no real image; the local inventory itself builds one (rollout_image "")
+        "rollout_image": "127.0.0.1:5000/vextrus/finance:local",
+    }
+    values.update(overrides)
+    return values
+
+
+def namespace_exists(api: client.ApiClient, name: str) -> bool:
+    try:
+        client.CoreV1Api(api).read_namespace(name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def delete_namespace(api: client.ApiClient, name: str) -> None:
+    try:
+        client.CoreV1Api(api).delete_namespace(name, propagation_policy="Background")
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+
+
+def crd_installed(api: client.ApiClient) -> bool:
+    try:
+        client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def install_crd(api: client.ApiClient, wait: Any) -> None:
+    if not crd_installed(api):
+        utils.create_from_dict(api, yaml.safe_load(CRD_FILE.read_text()))
+
+    def established() -> bool:
+        crd = client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME)
+        return any(c.type == "Established" and c.status == "True" for c in (crd.status.conditions or []))
+
+    wait(established, timeout=60, message="PrometheusRule CRD established")
+
+
+def uninstall_crd(api: client.ApiClient, wait: Any) -> None:
+    try:
+        client.ApiextensionsV1Api(api).delete_custom_resource_definition(CRD_NAME)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+    wait(lambda: not crd_installed(api), timeout=120, message="PrometheusRule CRD deleted")
+
+
+def fingerprints(api: client.ApiClient, namespace: str) -> dict[str, str]:
+    """A fingerprint of every object the two roles manage in the namespace: its resourceVersion,
+    or, for kinds whose status controllers keep updating (Deployment, HPA, PDB), its generation,
+    labels and annotations (any write by the roles changes one of them)."""
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    rbac, net = client.RbacAuthorizationV1Api(api), client.NetworkingV1Api(api)
+    auto, policy = client.AutoscalingV2Api(api), client.PolicyV1Api(api)
+    result = {"Namespace": core.read_namespace(namespace).metadata.resource_version}
+    static = {
+        "ServiceAccount": core.list_namespaced_service_account(namespace),
+        "Secret": core.list_namespaced_secret(namespace),
+        "Service": core.list_namespaced_service(namespace),
+        "Role": rbac.list_namespaced_role(namespace),
+        "RoleBinding": rbac.list_namespaced_role_binding(namespace),
+        "NetworkPolicy": net.list_namespaced_network_policy(namespace),
+    }
+    for kind, listing in static.items():
+        for item in listing.items:
+            result[f"{kind}/{item.metadata.name}"] = item.metadata.resource_version
+    living = {
+        "Deployment": apps.list_namespaced_deployment(namespace),
+        "HorizontalPodAutoscaler": auto.list_namespaced_horizontal_pod_autoscaler(namespace),
+        "PodDisruptionBudget": policy.list_namespaced_pod_disruption_budget(namespace),
+    }
+    for kind, listing in living.items():
+        for item in listing.items:
+            meta = item.metadata
+            result[f"{kind}/{meta.name}"] = json.dumps(
+                [meta.generation, meta.labels, meta.annotations], sort_keys=True
+            )
+    return result

@@ -1,0 +1,63 @@
+"""Weeks 1 to 4 with the production profile's numbers: the split, the HPA bounds and the PDB follow
+the week, the stable track keeps the old image until 100 %, then takes the new one and the canary
+is removed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from rolekit import DIGEST_A, DIGEST_B, PlaybookRunner, profile
+
+PRODUCTION_NUMBERS = {
+    "deploy_replicas": 10,
+    "deploy_hpa_min": 10,
+    "deploy_hpa_max": 25,
+    "deploy_pdb_min_available": "70%",
+    "deploy_require_digest": True,
+}
+# week -> (stable, canary, hpa min, hpa max): canary = max(1, round-half-up(10 * w / 100))
+EXPECTED = {1: (9, 1, 9, 24), 2: (7, 3, 7, 22), 3: (4, 6, 4, 19), 4: (10, 0, 10, 25)}
+
+
+def _image(apps: client.AppsV1Api, name: str, namespace: str) -> str:
+    return apps.read_namespaced_deployment(name, namespace).spec.template.spec.containers[0].image
+
+
+def test_weeks_one_to_four_with_production_numbers(
+    run_playbook: PlaybookRunner, role_namespace: str, k8s_client: client.ApiClient, tmp_path: Path
+) -> None:
+    apps = client.AppsV1Api(k8s_client)
+    hpa_api = client.AutoscalingV2Api(k8s_client)
+    pdb_api = client.PolicyV1Api(k8s_client)
+
+    # the release before: everything on image A
+    base = run_playbook(profile(role_namespace, tmp_path, rollout_week=4, rollout_image=DIGEST_A, **PRODUCTION_NUMBERS))
+    assert base.rc == 0, base.output[-4000:]
+    assert _image(apps, "finance-service-stable", role_namespace) == DIGEST_A
+
+    for week, (stable, canary, hpa_min, hpa_max) in EXPECTED.items():
+        run = run_playbook(profile(role_namespace, tmp_path, rollout_week=week, rollout_image=DIGEST_B, **PRODUCTION_NUMBERS))
+        assert run.rc == 0, f"week {week}:\n{run.output[-4000:]}"
+
+        stable_dep = apps.read_namespaced_deployment("finance-service-stable", role_namespace)
+        assert stable_dep.spec.replicas == stable, f"week {week}"
+        assert stable_dep.metadata.annotations["vextrus.io/rollout-week"] == str(week)
+        assert _image(apps, "finance-service-stable", role_namespace) == (DIGEST_B if week == 4 else DIGEST_A)
+        if canary:
+            canary_dep = apps.read_namespaced_deployment("finance-service-canary", role_namespace)
+            assert canary_dep.spec.replicas == canary, f"week {week}"
+            assert _image(apps, "finance-service-canary", role_namespace) == DIGEST_B
+        else:
+            with pytest.raises(ApiException) as gone:
+                apps.read_namespaced_deployment("finance-service-canary", role_namespace)
+            assert gone.value.status == 404, "the canary must be removed at 100 %"
+
+        hpa = hpa_api.read_namespaced_horizontal_pod_autoscaler("finance-service", role_namespace)
+        assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (hpa_min, hpa_max), f"week {week}"
+        assert hpa.spec.scale_target_ref.name == "finance-service-stable"
+        pdb = pdb_api.read_namespaced_pod_disruption_budget("finance-service", role_namespace)
+        assert pdb.spec.min_available == "70%"
