@@ -72,10 +72,11 @@ test: venv ## bring the infrastructure up, run every check and test, bring it do
 	$(MAKE) --no-print-directory cluster-down || true; \
 	exit $$rc
 
-demo: venv ## start the local cluster and run the phased rollout weeks 1 → 4
+demo: venv ## bring up the local cluster, build the example service, run weeks 1 -> 4, print the reports
 	@bash localcluster/infra/up.sh
 	@NODES=$(NODES) bash localcluster/up.sh
-	@echo "The local cluster is up (kubeconfig: $(LOCAL)/kubeconfig)."
+	@$(BIN)/ansible-playbook -i inventories/local playbooks/demo.yml
+	@echo "Reports: $(CURDIR)/reports/ (one Markdown and one JSON file per week)"
 
 clean: ## remove local state (not the build cache)
 	@bash localcluster/down.sh --purge || true
