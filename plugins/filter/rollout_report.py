@@ -7,6 +7,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_report import (
     ReportError,
+    applied_resources,
     build_report,
     render_markdown,
 )
@@ -25,6 +26,17 @@ def rollout_report_markdown(report: Any) -> str:
     return render_markdown(report)
 
 
+def _applied_resources(results: Any) -> list[dict[str, Any]]:
+    try:
+        return applied_resources(results)
+    except ReportError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"rollout_report": rollout_report, "rollout_report_markdown": rollout_report_markdown}
+        return {
+            "applied_resources": _applied_resources,
+            "rollout_report": rollout_report,
+            "rollout_report_markdown": rollout_report_markdown,
+        }

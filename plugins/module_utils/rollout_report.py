@@ -73,6 +73,31 @@ def decide(
     return PASS, "every gate passed"
 
 
+def applied_resources(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Kind, name and changed of each item of a looped ``kubernetes.core.k8s`` apply."""
+    resources = []
+    for item in results or []:
+        obj = item.get("result") or {}
+        if not obj.get("kind"):
+            obj = item.get(item.get("ansible_loop_var") or "item") or {}
+        if not isinstance(obj, Mapping) or not obj.get("kind"):
+            raise ReportError("expected the results of a looped kubernetes.core.k8s task (each with the applied object)")
+        resources.append({"kind": obj["kind"], "name": (obj.get("metadata") or {}).get("name"), "changed": bool(item.get("changed"))})
+    return resources
+
+
+def _deployments(apply: Mapping[str, Any] | None, gate: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Ready pods and image per Deployment of the week, from resource_apply's result and the gate's counts."""
+    ready = (gate or {}).get("ready") or {}
+    deployments = {}
+    for track in ("stable", "canary"):
+        info = (apply or {}).get(track) or {}
+        if info.get("name") and (int(info.get("replicas") or 0) > 0 or info["name"] in ready):
+            deployments[info["name"]] = {"track": track, "replicas": info.get("replicas"),
+                                         "ready": ready.get(info["name"], "-"), "image": info.get("image")}
+    return deployments
+
+
 def _first_failed_check(smoke: Mapping[str, Any]) -> str:
     for check in smoke.get("checks") or []:
         result = check.get("result") or {}
@@ -109,7 +134,7 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
             {"kind": r.get("kind"), "name": r.get("name"), "changed": bool(r.get("changed"))}
             for r in data.get("resources") or []
         ],
-        "deployments": data.get("deployments") or {},
+        "deployments": data.get("deployments") or _deployments(data.get("apply"), gate),
         "gate": _gate_summary(gate),
         "smoke": _smoke_summary(smoke),
         "rollback": rollback,

@@ -9,7 +9,7 @@ from ansible_collections.vextrus.deploy.plugins.filter.rollout_report import (
 
 
 def test_filters_registered():
-    assert set(FilterModule().filters()) == {"rollout_report", "rollout_report_markdown"}
+    assert set(FilterModule().filters()) == {"applied_resources", "rollout_report", "rollout_report_markdown"}
 
 
 def test_filter_round_trip():

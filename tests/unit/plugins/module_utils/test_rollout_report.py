@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_report import (
     FAIL,
+    applied_resources,
     MASK,
     PASS,
     ReportError,
@@ -133,3 +134,22 @@ def test_scrub(value, expected):
 def test_bad_input(data, message):
     with pytest.raises(ReportError, match=message):
         build_report(data)
+
+
+def test_applied_resources_from_loop_results():
+    results = [
+        {"changed": True, "result": {"kind": "Deployment", "metadata": {"name": "finance-service-canary"}}},
+        {"changed": False, "ansible_loop_var": "m", "m": {"kind": "Service", "metadata": {"name": "finance-service"}}},
+    ]
+    assert applied_resources(results) == [
+        {"kind": "Deployment", "name": "finance-service-canary", "changed": True},
+        {"kind": "Service", "name": "finance-service", "changed": False},
+    ]
+    with pytest.raises(ReportError, match="looped kubernetes.core.k8s"):
+        applied_resources([{"changed": True}])
+
+
+def test_deployments_come_from_the_apply_and_the_gate():
+    apply = {"stable": {"name": "s", "replicas": 1, "image": "old"}, "canary": {"name": "c", "replicas": 0, "image": ""}}
+    report = build_report(_data(deployments=None, apply=apply, gate=dict(GATE_OK, ready={"s": "1/1"})))
+    assert report["deployments"] == {"s": {"track": "stable", "replicas": 1, "ready": "1/1", "image": "old"}}
