@@ -17,7 +17,7 @@ export VEXTRUS_KUBECONFIG := $(LOCAL)/kubeconfig
 EXAMPLE     := examples/finance-service
 PNPM_VERSION = $(shell sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' $(EXAMPLE)/package.json)
 
-.PHONY: help venv pnpm cluster-up cluster-down cluster-status unit lint sanity example-test test check demo clean
+.PHONY: help venv pnpm cluster-up cluster-down cluster-status unit lint sanity example-test test check demo changelog clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -77,6 +77,11 @@ demo: venv ## bring up the local cluster, build the example service, run weeks 1
 	@NODES=$(NODES) bash localcluster/up.sh
 	@$(BIN)/ansible-playbook -i inventories/local playbooks/demo.yml
 	@echo "Reports: $(CURDIR)/reports/ (one Markdown and one JSON file per week)"
+
+changelog: venv ## release notes: changelogs/changelog.yaml from the fragments, and CHANGELOG.rst
+	@$(BIN)/antsibull-changelog lint
+	@$(BIN)/antsibull-changelog generate
+	@$(BIN)/python changelogs/format.py changelogs/changelog.yaml changelogs/config.yaml
 
 clean: ## remove local state (not the build cache)
 	@bash localcluster/down.sh --purge || true

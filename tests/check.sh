@@ -3,7 +3,7 @@
 # pytest runs last, so the last lines are its summary of every test that ran; the other suites'
 # results are listed just before it.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 failed=()
 run() {
   local name=$1; shift

@@ -145,7 +145,11 @@ def test_new_package_without_importer(workspace):
     ("value", "expected"),
     [
         ("pnpm@10.34.8", "10.34.8"),
-        ("pnpm@9.15.0+sha512.76e2379760a4328ec4415815bcd6628dee727af3779aaa4c914e3944156c4299921a89f976381ee107d41f12cfa4b66681ca9c718f0668fa0831ed4c6d8ba56c", "9.15.0"),
+        (
+            "pnpm@9.15.0+sha512.76e2379760a4328ec4415815bcd6628dee727af3779aaa4c914e3944156c4299921a89f97638"
+            "1ee107d41f12cfa4b66681ca9c718f0668fa0831ed4c6d8ba56c",
+            "9.15.0",
+        ),
     ],
 )
 def test_package_manager_pin(value, expected):

@@ -269,7 +269,10 @@ def test_vanished_container():
     ("log", "expected"),
     [
         (SEED_CRASH_LOG, ["Error: Cannot find module '@nestjs/core'", "Require stack: - /app/dist/main.js"]),
-        ("TypeError [ERR_INVALID_ARG_TYPE]: The \"path\" argument must be of type string\n    at x\n", ['TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string']),
+        (
+            "TypeError [ERR_INVALID_ARG_TYPE]: The \"path\" argument must be of type string\n    at x\n",
+            ['TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string'],
+        ),
         ("one\ntwo\nthree\nfour\n", ["two", "three", "four"]),
     ],
 )
