@@ -1,0 +1,146 @@
+"""Fixtures of the week-chain tests: playbooks/weekN.yml against the local cluster (the real node
+where pods must really run, the simulated nodes for failure modes), the Docker engine and the
+registry on 127.0.0.1:5000. The fixtures of ../conftest.py (kubeconfig, k8s_client, wait) fail the
+session clearly when the cluster is not up; nothing is mocked.
+
+The one image build of the session happens in `week1_release` (week 1 with an empty rollout_image,
+so the chain builds, verifies and pushes the example service); every other test deploys the digest
+it pushed, and the weeks test carries on in its namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+from kubernetes import client
+
+from chainkit import (
+    REAL_NODE,
+    REGISTRY,
+    SEED_DOCKERFILE,
+    WORKSPACE,
+    BASE_IMAGES,
+    WeekRun,
+    delete_namespace,
+    run_week,
+    track_state,
+    unique_namespace,
+)
+
+BROKEN_REPOSITORY = f"{REGISTRY}/vextrus-test/seed-broken"
+
+
+@dataclass
+class Release:
+    namespace: str
+    run: WeekRun
+    image: str
+    state: dict
+
+
+@pytest.fixture(scope="session")
+def chain_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local vault (generated secrets) of this session's chain runs, outside .local/vault."""
+    return tmp_path_factory.mktemp("chain-vault")
+
+
+@pytest.fixture(scope="session")
+def registry() -> str:
+    try:
+        answer = requests.get(f"http://{REGISTRY}/v2/", timeout=5)
+    except requests.RequestException as exc:
+        pytest.fail(f"the registry {REGISTRY} is not reachable ({exc}); run `make cluster-up`")
+    assert answer.status_code == 200, answer.text
+    return REGISTRY
+
+
+@pytest.fixture
+def new_namespace(k8s_client: client.ApiClient) -> Iterator[Callable[[str], str]]:
+    """new_namespace(label) -> a unique namespace name the chain creates; deleted after the test."""
+    names: list[str] = []
+
+    def make(label: str) -> str:
+        names.append(unique_namespace(label))
+        return names[-1]
+
+    yield make
+    for name in names:
+        delete_namespace(k8s_client, name)
+
+
+@pytest.fixture(scope="session")
+def week1_release(
+    k8s_client: client.ApiClient,
+    registry: str,
+    chain_vault: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Release]:
+    """Week 1 on the real node with an empty rollout_image: the chain builds the example service,
+    verifies and pushes it, and rolls it out. Its namespace is deleted at the end of the session."""
+    namespace = unique_namespace("weeks")
+    run = run_week(
+        1,
+        namespace,
+        tmp_path_factory.mktemp("week1-build-report"),
+        chain_vault,
+        {**REAL_NODE, "rollout_image": ""},
+    )
+    try:
+        assert run.rc == 0, run.tail()
+        assert run.report is not None, run.tail()
+        assert run.report["verdict"] == "PASS", run.tail()
+        image = run.report["image"]
+        assert image.startswith(f"{REGISTRY}/vextrus/finance@sha256:"), image
+        yield Release(namespace, run, image, track_state(k8s_client, namespace))
+    finally:
+        delete_namespace(k8s_client, namespace)
+
+
+@pytest.fixture(scope="session")
+def good_image(week1_release: Release) -> str:
+    """The digest of the example service as the chain built, verified and pushed it."""
+    return week1_release.image
+
+
+@pytest.fixture(scope="session")
+def broken_image(registry: str) -> str:
+    """The seed's broken image (tests/fixtures/seed-broken/Dockerfile), built with the Docker SDK and
+    pushed to the registry under a test repository; returned by digest."""
+    try:
+        engine = docker.from_env(timeout=900)
+        engine.ping()
+    except docker.errors.DockerException as exc:
+        pytest.fail(f"the Docker engine is not reachable ({exc}); run `make cluster-up`")
+    try:
+        image, _ = engine.images.build(
+            path=str(WORKSPACE),
+            dockerfile=str(SEED_DOCKERFILE),
+            buildargs={
+                "BUILDER_IMAGE": BASE_IMAGES["deploy_builder_image"],
+                "RUNTIME_IMAGE": BASE_IMAGES["deploy_base_image"],
+                "PNPM_VERSION": "10.34.8",
+            },
+            tag=f"{BROKEN_REPOSITORY}:seed-broken",
+            rm=True,
+            forcerm=True,
+        )
+        errors = [
+            line["error"]
+            for line in engine.images.push(BROKEN_REPOSITORY, tag="seed-broken", stream=True, decode=True)
+            if "error" in line
+        ]
+        assert not errors, f"push of {BROKEN_REPOSITORY}:seed-broken failed: {errors}"
+        image.reload()
+        digests = [d for d in image.attrs.get("RepoDigests") or [] if d.startswith(f"{BROKEN_REPOSITORY}@sha256:")]
+        assert digests, f"no digest of {BROKEN_REPOSITORY} after the push: {image.attrs.get('RepoDigests')}"
+        return digests[0]
+    except docker.errors.BuildError as exc:
+        log = "".join(str(part.get("stream") or part.get("error") or "") for part in exc.build_log)
+        pytest.fail(f"the seed-broken image did not build: {exc}\n{log[-3000:]}")
+    finally:
+        engine.close()
