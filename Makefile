@@ -70,6 +70,7 @@ test: venv ## bring the infrastructure up, run every check and test, bring it do
 	$(MAKE) --no-print-directory cluster-up || rc=$$?; \
 	if [ $$rc -eq 0 ]; then $(MAKE) --no-print-directory check || rc=$$?; fi; \
 	$(MAKE) --no-print-directory cluster-down || true; \
+	$(BIN)/python tests/summary.py .local/test-results.xml || true; \
 	exit $$rc
 
 demo: venv ## bring up the local cluster, build the example service, run weeks 1 -> 4, print the reports

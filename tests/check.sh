@@ -16,5 +16,6 @@ run example-test make --no-print-directory example-test
 if [ ${#failed[@]} -gt 0 ]; then
   echo "== failed before pytest: ${failed[*]}"
 fi
-run pytest .venv/bin/pytest tests -v -rfE -p no:cacheprovider
+rm -f .local/test-results.xml
+run pytest .venv/bin/pytest tests -v -rfE -p no:cacheprovider --junitxml=.local/test-results.xml
 [ ${#failed[@]} -eq 0 ]
