@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 import requests
+from playbookrun import Run
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = Path(__file__).with_name("build.yml")
@@ -28,22 +27,6 @@ BASES = {
     "image_build_builder_image": f"{REGISTRY}/vextrus/node-build:20",
 }
 SECRET_ENV = {"JWT_SECRET": "image-build-integration-secret-0123456789abcdef"}
-
-
-@dataclass
-class Run:
-    rc: int
-    output: str
-
-    @property
-    def flat(self) -> str:
-        """The output on one line, YAML quoting undone, for message assertions."""
-        return " ".join(self.output.replace("''", "'").split())
-
-    def recap(self) -> dict[str, int]:
-        match = re.search(r"localhost\s+:\s+(.*)", self.output.split("PLAY RECAP")[-1])
-        assert match, f"no play recap in output:\n{self.output[-3000:]}"
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
 BuildRunner = Callable[..., Run]

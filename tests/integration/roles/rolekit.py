@@ -4,15 +4,14 @@ roles wrote to the local cluster. Nothing is mocked."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from kubernetes import client, utils
 from kubernetes.client.rest import ApiException
+from playbookrun import Run
 
 ROOT = Path(__file__).resolve().parents[3]
 APPLY = ROOT / "playbooks" / "apply.yml"
@@ -20,22 +19,6 @@ CRD_FILE = ROOT / "tests" / "fixtures" / "crds" / "prometheusrules.monitoring.co
 CRD_NAME = "prometheusrules.monitoring.coreos.com"
 DIGEST_A = "127.0.0.1:5000/vextrus/finance@sha256:" + "a" * 64
 DIGEST_B = "127.0.0.1:5000/vextrus/finance@sha256:" + "b" * 64
-
-
-@dataclass
-class Run:
-    rc: int
-    output: str
-
-    @property
-    def flat(self) -> str:
-        """The output on one line, YAML quoting undone, for message assertions."""
-        return " ".join(self.output.replace("''", "'").split())
-
-    def recap(self) -> dict[str, int]:
-        match = re.search(r"localhost\s+:\s+(.*)", self.output.split("PLAY RECAP")[-1])
-        assert match, f"no play recap in output:\n{self.output[-3000:]}"
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
 PlaybookRunner = Callable[..., Run]
