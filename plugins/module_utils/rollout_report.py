@@ -122,6 +122,7 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
         "verdict": verdict,
         "reason": reason,
         "failure": failure,
+        "action": data.get("action") or "week",
         "environment": data["environment"],
         "namespace": data.get("namespace"),
         "service": data.get("service"),
@@ -138,8 +139,17 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
         "gate": _gate_summary(gate),
         "smoke": _smoke_summary(smoke),
         "rollback": rollback,
+        "release": _release_summary(data.get("release")),
     }
     return scrub(report, secret_values)
+
+
+def _release_summary(release: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the promotion guard decided for the run (see the release_guard filter)."""
+    if not release:
+        return {}
+    keys = ("number", "new_release", "forced", "refusal", "previous_stable", "by")
+    return {k: release[k] for k in keys if release.get(k) not in (None, "")}
 
 
 def _gate_summary(gate: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -190,8 +200,11 @@ def _cell(value: Any) -> str:
 
 def render_markdown(report: Mapping[str, Any]) -> str:
     """Render a report from build_report as Markdown."""
+    action = report.get("action") or "week"
+    what = f"week {report['week']}" if action == "week" else f"{action} (week {report['week']})"
+    release = report.get("release") or {}
     lines = [
-        f"# {report.get('service') or 'service'} - {report['environment']} week {report['week']}: **{report['verdict']}**",
+        f"# {report.get('service') or 'service'} - {report['environment']} {what}: **{report['verdict']}**",
         "",
         f"{report['reason']}.",
         "",
@@ -203,6 +216,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"| namespace | {_cell(report.get('namespace'))} |",
         f"| started | {_cell(report.get('started'))} |",
         f"| finished | {_cell(report.get('finished'))} |",
+        *([f"| release | {_cell(release.get('number'))}{' (new)' if release.get('new_release') else ''} |"] if release else []),
+        *([f"| run by | {_cell(release.get('by'))} |"] if release.get("by") else []),
+        *([f"| FORCED | over: {_cell(release.get('refusal'))} |"] if release.get("forced") else []),
         "",
         "## Deployments",
         "",

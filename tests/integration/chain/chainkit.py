@@ -122,8 +122,10 @@ def run_week(
     vault_dir: Path,
     extra: dict[str, Any] | None = None,
     timeout: float = 900,
+    playbook: str = "",
 ) -> WeekRun:
-    """ansible-playbook -i inventories/local playbooks/week<N>.yml -e <extra>, as a user runs it.
+    """ansible-playbook -i inventories/local playbooks/week<N>.yml -e <extra>, as a user runs it
+    (or another playbook of the chain: abort.yml, rollback.yml, status.yml).
 
     The report goes to its own directory (report_dir must be new or empty) so the run's report is
     the only one there; the local vault lives in vault_dir so the tests never touch .local/vault.
@@ -149,7 +151,7 @@ def run_week(
         str(BIN / "ansible-playbook"),
         "-i",
         str(INVENTORY),
-        str(ROOT / "playbooks" / f"week{week}.yml"),
+        str(ROOT / "playbooks" / (playbook or f"week{week}.yml")),
         "-e",
         json.dumps(values),
     ]

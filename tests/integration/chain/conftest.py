@@ -10,6 +10,8 @@ it pushed, and the weeks test carries on in its namespace.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +146,32 @@ def broken_image(registry: str) -> str:
         pytest.fail(f"the seed-broken image did not build: {exc}\n{log[-3000:]}")
     finally:
         engine.close()
+
+
+@pytest.fixture(scope="session")
+def another_good_image(good_image: str, registry: str) -> Callable[[str], str]:
+    """another_good_image(label) -> the digest of an image that runs exactly like good_image but is a
+    different release: good_image plus one LABEL, built with the Docker SDK and pushed to the registry."""
+    repository = good_image.split("@", 1)[0]
+    made: dict[str, str] = {}
+
+    def make(label: str) -> str:
+        if label in made:
+            return made[label]
+        engine = docker.from_env(timeout=300)
+        try:
+            dockerfile = f"FROM {good_image}\nLABEL io.vextrus.test.release={json.dumps(label)}\n"
+            image, _ = engine.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=f"{repository}:test-{label}", rm=True)
+            errors = [line["error"] for line in engine.images.push(repository, tag=f"test-{label}", stream=True, decode=True)
+                      if "error" in line]
+            assert not errors, f"push of {repository}:test-{label} failed: {errors}"
+            image.reload()
+            digests = [d for d in image.attrs.get("RepoDigests") or [] if d.startswith(f"{repository}@sha256:")]
+            assert digests, f"no digest of {repository}:test-{label} after the push: {image.attrs.get('RepoDigests')}"
+            assert digests[0] != good_image
+            made[label] = digests[0]
+            return digests[0]
+        finally:
+            engine.close()
+
+    return make

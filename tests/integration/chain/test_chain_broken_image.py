@@ -1,9 +1,12 @@
 """The seed's broken image (pnpm links dangling after the copy, `Cannot find module '@nestjs/core'`)
-released at week 2 on the real node: the gate fails on the crashing canary with the container's own
-error, the rollback puts week 1 back exactly as it was, the play exits non-zero and the report says FAIL."""
+at week 2 on the real node. The promotion guard refuses it (it never passed week 1); forced, the gate
+fails on the crashing canary with the container's own error, the rollback puts week 1 back exactly as
+it was, the play exits non-zero, the report says FAIL and the release record says the forced week 2
+of that digest failed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +33,17 @@ def test_seed_broken_image_at_week2_fails_and_rolls_back_to_week1(
     _, split = expected_split(1)
     assert before["stable"]["replicas"] == split["stable"] and before["canary"]["replicas"] == split["canary"], before
 
-    week2 = run_week(2, ns, tmp_path / "week2", chain_vault, {**REAL_NODE, "rollout_image": broken_image})
+    # week 2 deploys only the digest that passed week 1: another image is refused before anything is
+    # written, so the seed's "not tested" image cannot reach week 2 by accident ...
+    refused = run_week(2, ns, tmp_path / "week2-refused", chain_vault, {**REAL_NODE, "rollout_image": broken_image})
+    assert refused.rc != 0, refused.tail()
+    assert f"digest {broken_image} is not the candidate of the current release ({good_image}" in refused.last_lines(12)
+    assert refused.report is None
+    assert track_state(k8s_client, ns) == before
+
+    # ... and when someone forces it, the gate still stops it
+    week2 = run_week(2, ns, tmp_path / "week2", chain_vault,
+                     {**REAL_NODE, "rollout_image": broken_image, "rollout_force": True})
 
     # exit status and the play's last lines carry the verdict and the container's own error
     assert week2.rc != 0, week2.tail()
@@ -65,6 +78,9 @@ def test_seed_broken_image_at_week2_fails_and_rolls_back_to_week1(
     # Ready on the good digest, none of the broken image left
     after = track_state(k8s_client, ns)
     assert after == before, f"after the rollback:\n{after}\nafter week 1:\n{before}"
+    record = json.loads(client.CoreV1Api(k8s_client).read_namespaced_config_map("finance-service-release", ns).data["release.json"])
+    assert (record["state"], record["candidate"], record["failed_week"]) == ("FAILED", broken_image, 2), record
+    assert record["runs"][-1]["forced"] is True and record["runs"][-1]["verdict"] == "FAIL", record["runs"][-1]
     for track in ("stable", "canary"):
         assert after[track]["image"] == good_image
         assert all(image == good_image and ready for image, ready, _ in after[track]["pods"]), after[track]

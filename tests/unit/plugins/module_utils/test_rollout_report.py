@@ -153,3 +153,27 @@ def test_deployments_come_from_the_apply_and_the_gate():
     apply = {"stable": {"name": "s", "replicas": 1, "image": "old"}, "canary": {"name": "c", "replicas": 0, "image": ""}}
     report = build_report(_data(deployments=None, apply=apply, gate=dict(GATE_OK, ready={"s": "1/1"})))
     assert report["deployments"] == {"s": {"track": "stable", "replicas": 1, "ready": "1/1", "image": "old"}}
+
+
+def test_a_week_report_says_week_and_carries_no_release_when_none_is_given():
+    report = build_report(_data(gate=GATE_OK, smoke=SMOKE_OK))
+    assert report["action"] == "week" and report["release"] == {}
+    assert " week " in render_markdown(report).splitlines()[0]
+
+
+@pytest.mark.parametrize("action", ["abort", "rollback"])
+def test_abort_and_rollback_reports_name_their_action(action):
+    report = build_report(_data(gate=GATE_OK, smoke=SMOKE_OK, action=action))
+    assert report["action"] == action
+    assert render_markdown(report).splitlines()[0].endswith(f"{action} (week {report['week']}): **PASS**")
+
+
+def test_a_forced_run_is_marked_in_the_report():
+    release = {"number": 2, "new_release": False, "forced": True, "refusal": "week 3 needs week 2 passed",
+               "previous_stable": "", "by": "awx job 7 (ops)"}
+    report = build_report(_data(gate=GATE_OK, smoke=SMOKE_OK, release=release))
+    assert report["release"] == {"number": 2, "new_release": False, "forced": True,
+                                 "refusal": "week 3 needs week 2 passed", "by": "awx job 7 (ops)"}
+    markdown = render_markdown(report)
+    assert "| FORCED | over: week 3 needs week 2 passed |" in markdown
+    assert "| run by | awx job 7 (ops) |" in markdown and "| release | 2 |" in markdown

@@ -1,0 +1,328 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The release record of a service and the promotion guard that reads it.
+
+One record per service lives in its namespace as the ConfigMap ``<service>-release`` (as Helm keeps
+its release records in the cluster): the candidate digest of the current release, the stable digest
+it replaces, the highest week the candidate passed, the release's state and the runs that made it.
+
+The guard is decided here and only here. Week N+1 promotes the digest that passed week N; week 1
+with a new digest starts a new release; jumping ahead, re-running a release whose gate failed, or a
+week with a digest that is not the candidate is refused with the digest, the week it reached and
+the command to proceed - unless the run is forced, which the record then says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+RECORD_KEY = "release.json"
+SCHEMA = 1
+MAX_RUNS = 50
+LAST_WEEK = 4
+
+WEEK = "week"
+ABORT = "abort"
+ROLLBACK = "rollback"
+ACTIONS = (WEEK, ABORT, ROLLBACK)
+
+NONE = "NONE"
+IN_PROGRESS = "IN_PROGRESS"
+PROMOTED = "PROMOTED"
+FAILED = "FAILED"
+ABORTED = "ABORTED"
+ROLLED_BACK = "ROLLED_BACK"
+STATES = (NONE, IN_PROGRESS, PROMOTED, FAILED, ABORTED, ROLLED_BACK)
+
+
+class RecordError(ValueError):
+    """The record or the guard's inputs are not usable."""
+
+
+def empty_record(service: str) -> dict[str, Any]:
+    """The record of a service that has no release yet."""
+    return {
+        "schema": SCHEMA,
+        "service": service,
+        "release": 0,
+        "state": NONE,
+        "candidate": "",
+        "previous_stable": "",
+        "highest_week_passed": 0,
+        "failed_week": None,
+        "updated": None,
+        "runs": [],
+    }
+
+
+def parse_record(configmaps: list[Mapping[str, Any]] | Mapping[str, Any] | None, service: str) -> dict[str, Any]:
+    """The record held by a ConfigMap (a k8s_info ``resources`` list or one object); empty if there is none."""
+    if isinstance(configmaps, Mapping):
+        configmaps = [configmaps]
+    if not configmaps:
+        return empty_record(service)
+    configmap = configmaps[0]
+    name = (configmap.get("metadata") or {}).get("name", f"{service}-release")
+    raw = (configmap.get("data") or {}).get(RECORD_KEY)
+    if not raw:
+        raise RecordError(
+            f"ConfigMap {name} has no '{RECORD_KEY}' key: it is not a release record of this collection. "
+            f"Rename or delete it, or set another record name."
+        )
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"ConfigMap {name} key '{RECORD_KEY}' is not valid JSON ({exc}); fix or delete the record.") from exc
+    if not isinstance(record, dict) or record.get("state") not in STATES:
+        raise RecordError(
+            f"ConfigMap {name} key '{RECORD_KEY}' is not a release record (state must be one of "
+            f"{', '.join(STATES)}, found {record.get('state') if isinstance(record, dict) else type(record).__name__!r})."
+        )
+    merged = empty_record(service)
+    merged.update(record)
+    return merged
+
+
+def _proceed(command: str, week: int, digest: str = "") -> str:
+    image = f" -e rollout_image={digest}" if digest else ""
+    return f"{command} playbooks/week{week}.yml{image}".strip()
+
+
+def _short(digest: str) -> str:
+    return digest or "(none)"
+
+
+def _refusal(record: Mapping[str, Any], digest: str) -> str:
+    """Why a run for ``digest`` is refused when the record's release ended badly, else ''."""
+    state = record["state"]
+    if digest != record["candidate"]:
+        return ""
+    last = next((r for r in reversed(record["runs"]) if r.get("digest") == digest and r.get("verdict") == "FAIL"), {})
+    if state == FAILED:
+        when = f" at {last['finished']}" if last.get("finished") else ""
+        why = f" ({last['reason']})" if last.get("reason") else ""
+        return (f"digest {_short(digest)} failed week {record['failed_week']}{when}{why}; it reached week "
+                f"{record['highest_week_passed']}. A release whose gate failed is not re-run")
+    if state == ABORTED:
+        return f"the release of digest {_short(digest)} was aborted; it reached week {record['highest_week_passed']}"
+    if state == ROLLED_BACK:
+        return f"digest {_short(digest)} was rolled back after week {record['highest_week_passed']}"
+    return ""
+
+
+def decide(
+    record: Mapping[str, Any],
+    action: str,
+    week: int,
+    digest: str = "",
+    force: bool = False,
+    stable_image: str = "",
+    command: str = "ansible-playbook",
+) -> dict[str, Any]:
+    """Decide whether a run may go ahead, and with which digest.
+
+    ``digest`` is the image the user asked for (or the one week 1 just built); empty means "the
+    candidate of the current release". ``stable_image`` is what the stable Deployment runs now.
+    Returns ``allowed``, ``digest`` (what to deploy), ``week``, ``new_release``, ``forced``,
+    ``refusal`` (the reason a forced run overrode, or the reason it is refused) and ``message``.
+    """
+    if action not in ACTIONS:
+        raise RecordError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    if action == WEEK and not 1 <= int(week) <= LAST_WEEK:
+        raise RecordError(f"week must be 1 to {LAST_WEEK}, got {week!r}")
+    week = int(week)
+    candidate = record["candidate"]
+    highest = int(record["highest_week_passed"])
+    service = record["service"]
+
+    if action == ABORT:
+        return _decide_abort(record, force)
+    if action == ROLLBACK:
+        return _decide_rollback(record, force, stable_image, command)
+
+    wanted = digest or candidate
+    if not wanted:
+        refusal = (f"no release of {service} is recorded, and week {week} promotes the digest that passed week "
+                   f"{week - 1}. Start a release with week 1: {_proceed(command, 1)}")
+        return _result(False, "", week, False, force, refusal, needs_digest=True)
+    new_release = wanted != candidate
+    refusal = ""
+    if new_release and week > 1:
+        refusal = (f"digest {wanted} is not the candidate of the current release "
+                   + (f"({candidate}, which reached week {highest})" if candidate else "(there is none)")
+                   + f"; week {week} deploys only the digest that passed week {week - 1}. Start a new release "
+                   f"with week 1: {_proceed(command, 1, wanted)}")
+    elif not new_release:
+        ended = _refusal(record, wanted)
+        if ended:
+            refusal = (f"{ended}. Build a fixed image and start a new release with week 1: {_proceed(command, 1)}")
+        elif week > highest + 1:
+            refusal = (f"week {week} needs week {week - 1} passed, and digest {wanted} reached week {highest}. "
+                       f"Proceed with: {_proceed(command, highest + 1)}")
+    return _result(not refusal or force, wanted, week, new_release, force, refusal,
+                   previous_stable=(stable_image if new_release and stable_image != wanted else None))
+
+
+def _decide_abort(record: Mapping[str, Any], force: bool) -> dict[str, Any]:
+    refusal = ""
+    if record["state"] == NONE:
+        refusal = f"no release of {record['service']} is recorded: there is nothing to abort"
+    elif record["state"] in (PROMOTED, ROLLED_BACK):
+        refusal = (f"the release of {record['candidate']} is {record['state'].lower().replace('_', ' ')}: it has no "
+                   f"canary to abort; use playbooks/rollback.yml to restore the previous stable digest")
+    return _result(not refusal or force, record["candidate"], int(record["highest_week_passed"]), False, force, refusal)
+
+
+def _decide_rollback(record: Mapping[str, Any], force: bool, stable_image: str, command: str) -> dict[str, Any]:
+    previous = record["previous_stable"]
+    refusal = ""
+    if record["state"] not in (PROMOTED, ROLLED_BACK):
+        refusal = (f"the release of {_short(record['candidate'])} is {record['state'].lower().replace('_', ' ')}, "
+                   f"not promoted by week {LAST_WEEK}: stable still runs the previous version; remove the canary with "
+                   f"{command} playbooks/abort.yml")
+    elif not previous:
+        refusal = (f"the record of {record['service']} has no previous stable digest to restore (the release of "
+                   f"{record['candidate']} was the first); deploy a known-good digest with week 1 instead")
+    if refusal and not force:
+        return _result(False, previous, LAST_WEEK, False, force, refusal)
+    if not previous:
+        return _result(False, "", LAST_WEEK, False, False, f"{refusal}; even a forced rollback needs a digest to restore")
+    return _result(True, previous, LAST_WEEK, False, force, refusal)
+
+
+def _result(allowed: bool, digest: str, week: int, new_release: bool, force: bool, refusal: str,
+            previous_stable: str | None = None, needs_digest: bool = False) -> dict[str, Any]:
+    forced = bool(refusal) and force and allowed
+    if needs_digest and force:
+        allowed, forced = False, False
+        refusal += " (a forced run still needs rollout_image)"
+    if not allowed:
+        message = f"Refused, nothing was written: {refusal}; or force it with -e rollout_force=true."
+    elif forced:
+        message = f"Forced (rollout_force=true) over: {refusal}."
+    else:
+        message = "Allowed: " + ("a new release starts with " + digest if new_release else f"{digest or 'the release'}")
+    return {"allowed": allowed, "digest": digest, "week": week, "new_release": new_release, "forced": forced,
+            "refusal": refusal, "message": message,
+            **({"previous_stable": previous_stable} if previous_stable is not None else {})}
+
+
+def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapping[str, Any], action: str = WEEK) -> dict[str, Any]:
+    """The record after a run the guard allowed; ``run`` has ``verdict``, ``started``, ``finished``,
+    ``by`` and optionally ``reason`` and ``report``."""
+    if not decision.get("allowed"):
+        raise RecordError("a refused run is not recorded: nothing was written for it")
+    verdict = run.get("verdict")
+    if verdict not in ("PASS", "FAIL"):
+        raise RecordError(f"run verdict must be PASS or FAIL, got {verdict!r}")
+    new = json.loads(json.dumps(dict(record)))
+    week = int(decision["week"])
+    passed = verdict == "PASS"
+    if action == WEEK:
+        if decision.get("new_release"):
+            new["release"] = int(new["release"]) + 1
+            new["candidate"] = decision["digest"]
+            new["previous_stable"] = decision.get("previous_stable") or ""
+            new["highest_week_passed"] = 0
+        if passed:
+            new["highest_week_passed"] = max(int(new["highest_week_passed"]), week)
+            new["failed_week"] = None
+            new["state"] = PROMOTED if week == LAST_WEEK else IN_PROGRESS
+        else:
+            new["failed_week"] = week
+            new["state"] = FAILED
+    elif action == ABORT:
+        new["state"] = ABORTED if passed else new["state"]
+    elif action == ROLLBACK:
+        new["state"] = ROLLED_BACK if passed else new["state"]
+    else:
+        raise RecordError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    entry = {
+        "release": new["release"],
+        "action": action,
+        "week": week,
+        "digest": decision["digest"],
+        "verdict": verdict,
+        "started": run.get("started"),
+        "finished": run.get("finished"),
+        "by": run.get("by") or "unknown",
+        "forced": bool(decision.get("forced")),
+    }
+    if decision.get("forced"):
+        entry["overrode"] = decision.get("refusal")
+    for key in ("reason", "report"):
+        if run.get(key):
+            entry[key] = run[key]
+    new["runs"] = (list(new["runs"]) + [entry])[-MAX_RUNS:]
+    new["updated"] = run.get("finished")
+    return new
+
+
+def configmap(record: Mapping[str, Any], name: str, namespace: str, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ConfigMap that holds ``record``: the whole record as JSON plus a few flat keys to read at a glance."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/name": record["service"], "app.kubernetes.io/managed-by": "vextrus-deploy",
+                       "vextrus.io/record": "release", **(labels or {})},
+        },
+        "data": {
+            RECORD_KEY: json.dumps(record, indent=2, sort_keys=True),
+            "state": record["state"],
+            "candidate": record["candidate"],
+            "previous-stable": record["previous_stable"],
+            "highest-week-passed": str(record["highest_week_passed"]),
+        },
+    }
+
+
+def status(record: Mapping[str, Any], deployments: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The record with ready x/y and image of the stable and canary Deployments, and a short table."""
+    tracks: dict[str, dict[str, Any]] = {}
+    for dep in deployments or []:
+        name = (dep.get("metadata") or {}).get("name", "")
+        track = "canary" if name.endswith("-canary") else "stable" if name.endswith("-stable") else ""
+        if not track:
+            continue
+        spec = dep.get("spec") or {}
+        containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or [{}]
+        tracks[track] = {
+            "name": name,
+            "ready": f"{(dep.get('status') or {}).get('readyReplicas') or 0}/{spec.get('replicas') or 0}",
+            "image": containers[0].get("image", ""),
+        }
+    last = (record.get("runs") or [{}])[-1]
+    summary = {
+        "service": record["service"],
+        "release": record["release"],
+        "state": record["state"],
+        "candidate": record["candidate"],
+        "previous_stable": record["previous_stable"],
+        "highest_week_passed": record["highest_week_passed"],
+        "failed_week": record.get("failed_week"),
+        "stable": tracks.get("stable"),
+        "canary": tracks.get("canary"),
+        "last_run": last or None,
+    }
+    rows = [
+        ("service", f"{record['service']} (release {record['release']})"),
+        ("state", record["state"] + (f" at week {record['failed_week']}" if record.get("failed_week") else "")),
+        ("highest week passed", str(record["highest_week_passed"])),
+        ("candidate", record["candidate"] or "-"),
+        ("previous stable", record["previous_stable"] or "-"),
+    ]
+    for track in ("stable", "canary"):
+        info = tracks.get(track)
+        rows.append((track, f"ready {info['ready']}  {info['image']}" if info else "none"))
+    if last:
+        forced = " FORCED" if last.get("forced") else ""
+        what = f"week {last.get('week')}" if last.get("action") == WEEK else f"{last.get('action')} (week {last.get('week')})"
+        rows.append(("last run", f"{what} {last.get('verdict')}{forced} by {last.get('by')} at {last.get('finished')}"))
+    width = max(len(row[0]) for row in rows)
+    summary["table"] = [f"{key.ljust(width)}  {value}" for key, value in rows]
+    return summary
