@@ -1,0 +1,89 @@
+"""Fixtures of the packaging tests: the collection built into a tarball, installed into an empty
+collections path, and week 1 run from that installation against the local cluster. The fixtures of
+../conftest.py (kubeconfig, k8s_client) fail the session clearly when the cluster is not up;
+nothing is mocked.
+
+The session's one image build happens in `installed_week1` (week 1 of the installed collection
+with an empty rollout_image builds, verifies and pushes the example service); the ansible-runner
+test deploys the digest it pushed, as an AWX survey would pass it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from chain.chainkit import REAL_NODE, REGISTRY, WORKSPACE, delete_namespace, deployments_in
+from packkit import (
+    BIN,
+    ROOT,
+    BuiltCollection,
+    InstalledCollection,
+    InstalledWeek,
+    install_collection,
+    run,
+    run_installed_week,
+    tarball_name,
+    unique_namespace,
+    week_vars,
+)
+
+
+@pytest.fixture(scope="session")
+def built_collection(tmp_path_factory: pytest.TempPathFactory) -> BuiltCollection:
+    """`ansible-galaxy collection build <checkout> --output-path <tmp>`, run from a tmp directory."""
+    out = tmp_path_factory.mktemp("collection-build")
+    build = run([str(BIN / "ansible-galaxy"), "collection", "build", str(ROOT), "--output-path", str(out)], cwd=out)
+    assert build.rc == 0, build.tail()
+    tarballs = sorted(out.glob("*.tar.gz"))
+    assert [t.name for t in tarballs] == [tarball_name()], build.tail()
+    return BuiltCollection(tarballs[0], build)
+
+
+@pytest.fixture(scope="session")
+def installed_collection(
+    built_collection: BuiltCollection, tmp_path_factory: pytest.TempPathFactory
+) -> InstalledCollection:
+    """The tarball installed (offline, dependencies from the pinned ansible package) into an empty
+    collections path of its own."""
+    installed = install_collection(built_collection.tarball, tmp_path_factory.mktemp("collection-install"))
+    assert installed.install.rc == 0, installed.install.tail()
+    return installed
+
+
+@pytest.fixture(scope="session")
+def installed_week1(
+    installed_collection: InstalledCollection,
+    kubeconfig: Path,
+    k8s_client: client.ApiClient,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[InstalledWeek]:
+    """`ansible-playbook vextrus.deploy.week1` of the installed collection, from a tmp directory,
+    on the real node, building the example service (whose workspace is not part of the
+    collection, so deploy_build_context names it). The namespace is deleted at the end."""
+    workdir = tmp_path_factory.mktemp("installed-week1")
+    namespace = unique_namespace("installed")
+    values = week_vars(
+        namespace,
+        workdir / "reports",
+        workdir / "vault",
+        {**REAL_NODE, "rollout_image": "", "deploy_build_context": str(WORKSPACE)},
+    )
+    try:
+        week = run_installed_week(installed_collection, 1, workdir, values, kubeconfig)
+        yield InstalledWeek(namespace, workdir, week, deployments_in(k8s_client, namespace))
+    finally:
+        delete_namespace(k8s_client, namespace)
+
+
+@pytest.fixture(scope="session")
+def packaged_image(installed_week1: InstalledWeek) -> str:
+    """The digest installed_week1 built, verified and pushed (fails when that week did not pass)."""
+    report = installed_week1.run.report
+    assert installed_week1.run.rc == 0 and report is not None, installed_week1.run.tail()
+    image = str(report["image"])
+    assert image.startswith(f"{REGISTRY}/vextrus/finance@sha256:"), image
+    return image
