@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import pytest
 import requests
 from kubernetes import client, config
-from kubernetes.client.rest import ApiException
+
+from clusterkit import delete_namespace, exists, run
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / ".local"
@@ -72,25 +73,12 @@ def kubectl(kubeconfig: Path) -> KubectlRunner:
     """
     binary = _kubectl_binary()
 
-    def run(
+    def kubectl_run(
         *args: str, check: bool = True, input: str | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [str(binary), "--kubeconfig", str(kubeconfig), *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"kubectl {' '.join(args)} exited {proc.returncode}\n"
-                f"stdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}"
-            )
-        return proc
+        return run([str(binary), "--kubeconfig", str(kubeconfig), *args], check=check, input=input, timeout=timeout)
 
-    return run
+    return kubectl_run
 
 
 @pytest.fixture(scope="session")
@@ -112,26 +100,12 @@ def namespace(k8s_client: client.ApiClient, request: pytest.FixtureRequest) -> I
     )
     # Pods of workload controllers need the namespace's default ServiceAccount.
     wait_until(
-        lambda: _exists(lambda: core.read_namespaced_service_account("default", name)),
+        lambda: exists(lambda: core.read_namespaced_service_account("default", name)),
         timeout=30,
         message=f"ServiceAccount default in namespace {name}",
     )
     yield name
-    try:
-        core.delete_namespace(name, propagation_policy="Background")
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
-
-
-def _exists(read: Callable[[], Any]) -> bool:
-    try:
-        read()
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
+    delete_namespace(k8s_client, name)
 
 
 def wait_until(

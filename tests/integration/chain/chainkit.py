@@ -1,17 +1,12 @@
 """Helpers of the week-chain tests: run playbooks/weekN.yml with the local inventory as a user does,
-read the report it wrote, and read what it left on the local cluster. Nothing is mocked."""
+read the report it wrote, and read what it left on the local cluster. Nothing is mocked.
+
+The run itself and its result (WeekRun) come from ../playbookrun.py, the registry and namespace
+helpers from ../clusterkit.py."""
 
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import re
-import subprocess
-import sys
-import time
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +14,19 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-ROOT = Path(__file__).resolve().parents[3]
-BIN = Path(sys.executable).parent
+# delete_namespace and WeekRun stay importable from here for the chain tests.
+from clusterkit import delete_namespace, unique_name
+from playbookrun import (
+    ROOT,
+    WeekRun,
+    ansible_env,
+    ansible_playbook,
+    empty_report_dir,
+    week_result,
+    week_vars,
+)
+
 INVENTORY = ROOT / "inventories" / "local"
-REGISTRY = "127.0.0.1:5000"
 SERVICE = "finance-service"
 STABLE = f"{SERVICE}-stable"
 CANARY = f"{SERVICE}-canary"
@@ -31,10 +35,6 @@ WORKSPACE = ROOT / "examples" / "finance-service"
 SEED_DOCKERFILE = ROOT / "tests" / "fixtures" / "seed-broken" / "Dockerfile"
 SEED_ERROR = "Cannot find module '@nestjs/core'"
 
-BASE_IMAGES = {
-    "deploy_base_image": f"{REGISTRY}/vextrus/node-runtime:20",
-    "deploy_builder_image": f"{REGISTRY}/vextrus/node-build:20",
-}
 # Pods on the one real node (label and taint set by localcluster/node): they really run the image.
 # The node has 2 CPUs that other namespaces share; at the role's default request (250m) eight pods
 # fill it and a surge pod stays Pending (Insufficient cpu). The tests ask for less.
@@ -82,37 +82,8 @@ def expected_split(week: int) -> tuple[int, dict[str, int]]:
 
 
 def unique_namespace(label: str) -> str:
-    return f"vx-chain-{label}-{uuid.uuid4().hex[:6]}"[:63].rstrip("-")
-
-
-@dataclass
-class WeekRun:
-    """One ansible-playbook run of a week: exit code, output, wall time and the report it wrote."""
-
-    week: int
-    rc: int
-    output: str
-    seconds: float
-    report: dict[str, Any] | None
-    report_path: Path | None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def flat(self) -> str:
-        """The output on one line, YAML quoting undone, for message assertions."""
-        return " ".join(self.output.replace("''", "'").split())
-
-    def last_lines(self, count: int = 25) -> str:
-        """The last lines of the output, on one line, YAML quoting undone."""
-        return " ".join("\n".join(self.output.splitlines()[-count:]).replace("''", "'").split())
-
-    def recap(self) -> dict[str, int]:
-        match = re.search(r"localhost\s+:\s+(.*)", self.output.split("PLAY RECAP")[-1])
-        assert match, f"no play recap in output:\n{self.tail()}"
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
-
-    def tail(self, chars: int = 5000) -> str:
-        return f"week {self.week} rc={self.rc} after {self.seconds:.0f} s, extra vars {self.extra}\n{self.output[-chars:]}"
+    """A Kubernetes namespace name of the chain tests that no other run uses."""
+    return unique_name(f"vx-chain-{label}")
 
 
 def run_week(
@@ -130,46 +101,15 @@ def run_week(
     The report goes to its own directory (report_dir must be new or empty) so the run's report is
     the only one there; the local vault lives in vault_dir so the tests never touch .local/vault.
     """
-    report_dir.mkdir(parents=True, exist_ok=True)
-    assert not list(report_dir.glob("*.json")), f"report directory {report_dir} is not empty"
-    values: dict[str, Any] = {
-        **BASE_IMAGES,
-        "deploy_namespace": namespace,
-        "rollout_report_dir": str(report_dir),
-        "deploy_local_vault_file": str(vault_dir / "local.yml"),
-        "deploy_local_vault_password_file": str(vault_dir / "password"),
-        **(extra or {}),
-    }
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=os.pathsep.join([str(BIN), str(ROOT / ".local" / "bin"), env.get("PATH", "")]),
-    )
-    cmd = [
-        str(BIN / "ansible-playbook"),
-        "-i",
+    empty_report_dir(report_dir)
+    done = ansible_playbook(
         str(INVENTORY),
         str(ROOT / "playbooks" / (playbook or f"week{week}.yml")),
-        "-e",
-        json.dumps(values),
-    ]
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    seconds = time.monotonic() - started
-    reports = sorted(report_dir.glob("*.json"))
-    assert len(reports) <= 1, f"more than one report in {report_dir}: {reports}"
-    report = json.loads(reports[0].read_text()) if reports else None
-    return WeekRun(
-        week=week,
-        rc=proc.returncode,
-        output=proc.stdout + proc.stderr,
-        seconds=seconds,
-        report=report,
-        report_path=reports[0] if reports else None,
-        extra=extra or {},
+        week_vars(namespace, report_dir, vault_dir, extra),
+        env=ansible_env(path=[ROOT / ".local" / "bin"]),
+        timeout=timeout,
     )
+    return week_result(week, done, report_dir, extra or {})
 
 
 def read_deployment(api: client.ApiClient, namespace: str, name: str) -> client.V1Deployment | None:
@@ -225,11 +165,3 @@ def track_state(api: client.ApiClient, namespace: str) -> dict[str, Any]:
 
 def deployments_in(api: client.ApiClient, namespace: str) -> list[str]:
     return sorted(d.metadata.name for d in client.AppsV1Api(api).list_namespaced_deployment(namespace).items)
-
-
-def delete_namespace(api: client.ApiClient, name: str) -> None:
-    try:
-        client.CoreV1Api(api).delete_namespace(name, propagation_policy="Background")
-    except ApiException as exc:
-        if exc.status != 404:
-            raise

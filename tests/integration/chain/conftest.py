@@ -18,21 +18,18 @@ from pathlib import Path
 
 import docker
 import pytest
-import requests
 from kubernetes import client
 
 from chainkit import (
     REAL_NODE,
-    REGISTRY,
     SEED_DOCKERFILE,
     WORKSPACE,
-    BASE_IMAGES,
     WeekRun,
-    delete_namespace,
     run_week,
     track_state,
     unique_namespace,
 )
+from clusterkit import BUILD_IMAGE, REGISTRY, RUNTIME_IMAGE, delete_namespace, require_registry
 
 BROKEN_REPOSITORY = f"{REGISTRY}/vextrus-test/seed-broken"
 
@@ -53,12 +50,8 @@ def chain_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def registry() -> str:
-    try:
-        answer = requests.get(f"http://{REGISTRY}/v2/", timeout=5)
-    except requests.RequestException as exc:
-        pytest.fail(f"the registry {REGISTRY} is not reachable ({exc}); run `make cluster-up`")
-    assert answer.status_code == 200, answer.text
-    return REGISTRY
+    """The local registry's address; fails the session clearly when it does not answer."""
+    return require_registry()
 
 
 @pytest.fixture
@@ -123,8 +116,8 @@ def broken_image(registry: str) -> str:
             path=str(WORKSPACE),
             dockerfile=str(SEED_DOCKERFILE),
             buildargs={
-                "BUILDER_IMAGE": BASE_IMAGES["deploy_builder_image"],
-                "RUNTIME_IMAGE": BASE_IMAGES["deploy_base_image"],
+                "BUILDER_IMAGE": BUILD_IMAGE,
+                "RUNTIME_IMAGE": RUNTIME_IMAGE,
                 "PNPM_VERSION": "10.34.8",
             },
             tag=f"{BROKEN_REPOSITORY}:seed-broken",

@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,17 +10,16 @@ from typing import Any
 import docker
 import pytest
 import requests
-from playbookrun import Run
 
-ROOT = Path(__file__).resolve().parents[3]
+from clusterkit import BUILD_IMAGE, REGISTRY, RUNTIME_IMAGE, require_registry
+from playbookrun import ROOT, Run, ansible_playbook
+
 PLAYBOOK = Path(__file__).with_name("build.yml")
 WORKSPACE = ROOT / "examples" / "finance-service"
 SEED_DOCKERFILE = ROOT / "tests" / "fixtures" / "seed-broken" / "Dockerfile"
-REGISTRY = "127.0.0.1:5000"
-BIN = Path(sys.executable).parent
 BASES = {
-    "image_build_base_image": f"{REGISTRY}/vextrus/node-runtime:20",
-    "image_build_builder_image": f"{REGISTRY}/vextrus/node-build:20",
+    "image_build_base_image": RUNTIME_IMAGE,
+    "image_build_builder_image": BUILD_IMAGE,
 }
 SECRET_ENV = {"JWT_SECRET": "image-build-integration-secret-0123456789abcdef"}
 
@@ -45,11 +40,8 @@ def docker_client() -> Iterator[docker.DockerClient]:
 
 @pytest.fixture(scope="session")
 def registry(docker_client: docker.DockerClient) -> str:
-    try:
-        answer = requests.get(f"http://{REGISTRY}/v2/", timeout=5)
-    except requests.RequestException as exc:
-        pytest.fail(f"the registry {REGISTRY} is not reachable ({exc}); run `make cluster-up` or localcluster/infra/up.sh")
-    assert answer.status_code == 200, answer.text
+    """The local registry's address, once it answers and the base images are in the engine."""
+    require_registry("run `make cluster-up` or localcluster/infra/up.sh")
     for image in BASES.values():
         try:
             docker_client.images.get(image)
@@ -76,13 +68,6 @@ def run_build(registry: str) -> BuildRunner:
     """run_build(extra_vars, timeout=900) -> Run: ansible-playbook of build.yml with the local bases."""
 
     def run(extra: dict[str, Any], *args: str, timeout: float = 900) -> Run:
-        env = dict(os.environ)
-        env.update(
-            ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_FORCE_COLOR="0",
-            PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        )
         values = {
             "image_build_context": str(WORKSPACE),
             "image_build_service": "finance",
@@ -91,8 +76,6 @@ def run_build(registry: str) -> BuildRunner:
             **BASES,
             **extra,
         }
-        cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", str(PLAYBOOK), "-e", json.dumps(values), *args]
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-        return Run(proc.returncode, proc.stdout + proc.stderr)
+        return ansible_playbook("localhost,", str(PLAYBOOK), values, *args, timeout=timeout)
 
     return run

@@ -7,18 +7,16 @@ the registry's HTTP API on 127.0.0.1:5000.
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
+
+from clusterkit import run
 from infrakit import INFRA, DockerRunner, run_docker
 
 
 @pytest.fixture(scope="session")
 def infra_up() -> None:
     """Docker engine, registry and base images, via the idempotent up.sh."""
-    proc = subprocess.run(
-        ["bash", str(INFRA / "up.sh")], capture_output=True, text=True, timeout=1800, check=False
-    )
+    proc = run(["bash", str(INFRA / "up.sh")], timeout=1800, check=False)
     if proc.returncode != 0:
         pytest.fail(f"localcluster/infra/up.sh failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
 

@@ -16,15 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from infrakit import (
-    BUILD_IMAGE,
-    INFRA,
-    PAUSE_IMAGE,
-    REGISTRY,
-    RUNTIME_IMAGE,
-    DockerRunner,
-    registry_digest,
-)
+from clusterkit import BUILD_IMAGE, REGISTRY, RUNTIME_IMAGE, registry_digest
+from infrakit import INFRA, PAUSE_IMAGE, DockerRunner
 
 HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
 

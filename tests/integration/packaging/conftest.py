@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from chain.chainkit import REAL_NODE, REGISTRY, WORKSPACE, delete_namespace, deployments_in
+from chain.chainkit import REAL_NODE, WORKSPACE, deployments_in
+from clusterkit import REGISTRY, delete_namespace
 from packkit import (
     BIN,
     ROOT,
@@ -28,8 +29,8 @@ from packkit import (
     run_installed_week,
     tarball_name,
     unique_namespace,
-    week_vars,
 )
+from playbookrun import week_vars
 
 
 @pytest.fixture(scope="session")

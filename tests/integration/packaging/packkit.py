@@ -2,7 +2,7 @@
 tarball with `ansible-galaxy collection build`, install it into an empty collections path, and run
 the installed collection's playbooks and plugins from a directory outside the checkout with an
 environment in which nothing of the checkout (its ansible.cfg, its .local/collections link) is in
-effect. Week runs reuse the chain tests' constants (tests/integration/chain/chainkit.py).
+effect. Commands, week runs and their reports go through ../playbookrun.py, as the chain tests'.
 Nothing is mocked: the runs talk to the local cluster, its registry and Docker engine."""
 
 from __future__ import annotations
@@ -10,23 +10,19 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tarfile
-import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from chain.chainkit import BASE_IMAGES, WeekRun
+from clusterkit import unique_name
+from playbookrun import BIN, ROOT, Command, WeekRun, ansible_playbook, empty_report_dir, run, week_result
+from playbookrun import ansible_env as clean_ansible_env
 
-ROOT = Path(__file__).resolve().parents[3]
-BIN = Path(sys.executable).parent
 NAMESPACE = "vextrus"
 NAME = "deploy"
 FQCN = f"{NAMESPACE}.{NAME}"
@@ -94,36 +90,7 @@ def ansible_env(collections_path: Path, config: Path, **extra: str) -> dict[str,
     """The environment of an ansible command that sees only the given collections path (plus the
     collections of the pinned ansible package, found on sys.path) and only the given config file:
     every ANSIBLE_* and K8S_AUTH_* variable of the calling shell is dropped."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "K8S_AUTH_"))}
-    env.update(
-        ANSIBLE_CONFIG=str(config),
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=os.pathsep.join([str(BIN), env.get("PATH", "")]),
-    )
-    env.update(extra)
-    return env
-
-
-@dataclass(frozen=True)
-class Command:
-    """One finished command: its argument list, exit code, combined output and wall time."""
-
-    args: list[str]
-    rc: int
-    output: str
-    seconds: float
-
-    def tail(self, chars: int = 5000) -> str:
-        return f"{' '.join(self.args)}\nrc={self.rc} after {self.seconds:.1f} s\n{self.output[-chars:]}"
-
-
-def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> Command:
-    """Runs a command to the end and returns its outcome (does not raise on a non-zero exit)."""
-    started = time.monotonic()
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    return Command(args, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
+    return clean_ansible_env(config, clean=True, **{"ANSIBLE_COLLECTIONS_PATH": str(collections_path), **extra})
 
 
 @dataclass(frozen=True)
@@ -170,29 +137,7 @@ def install_collection(tarball: Path, workdir: Path) -> InstalledCollection:
 
 def unique_namespace(label: str) -> str:
     """A Kubernetes namespace name of the packaging tests that no other run uses."""
-    return f"vx-packaging-{label}-{uuid.uuid4().hex[:6]}"[:63].rstrip("-")
-
-
-def week_vars(namespace: str, report_dir: Path, vault_dir: Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The extra variables of a test week: the local base images, the namespace, and the report
-    and the local vault in test directories (never reports/ or .local/vault of the checkout)."""
-    return {
-        **BASE_IMAGES,
-        "deploy_namespace": namespace,
-        "rollout_report_dir": str(report_dir),
-        "deploy_local_vault_file": str(vault_dir / "local.yml"),
-        "deploy_local_vault_password_file": str(vault_dir / "password"),
-        **(extra or {}),
-    }
-
-
-def read_report(report_dir: Path) -> tuple[dict[str, Any] | None, Path | None]:
-    """The one JSON report of a run in its report directory, (None, None) when it wrote none."""
-    reports = sorted(report_dir.glob("*.json"))
-    assert len(reports) <= 1, f"more than one report in {report_dir}: {reports}"
-    if not reports:
-        return None, None
-    return json.loads(reports[0].read_text(encoding="utf-8")), reports[0]
+    return unique_name(f"vx-packaging-{label}")
 
 
 def run_installed_week(
@@ -203,28 +148,23 @@ def run_installed_week(
     kubeconfig: Path,
     timeout: float = 900,
 ) -> WeekRun:
-    """`ansible-playbook -vv -i <inventory> vextrus.deploy.week<N> -e <values>` in workdir (outside
+    """`ansible-playbook -i <inventory> vextrus.deploy.week<N> -e <values> -vv` in workdir (outside
     the checkout), with a copy of the installed collection's local inventory, the installed
     collection as the only collections path and K8S_AUTH_KUBECONFIG pointing at the cluster."""
     inventory = workdir / "inventory"
     shutil.copytree(installed.root / "inventories" / "local", inventory)
     report_dir = Path(values["rollout_report_dir"])
-    report_dir.mkdir(parents=True, exist_ok=True)
-    assert not list(report_dir.glob("*.json")), f"report directory {report_dir} is not empty"
-    cmd = [
-        str(BIN / "ansible-playbook"),
-        "-vv",
-        "-i",
+    empty_report_dir(report_dir)
+    done = ansible_playbook(
         str(inventory),
         f"{FQCN}.week{week}",
-        "-e",
-        json.dumps(values),
-    ]
-    done = run(cmd, cwd=workdir, env=installed.env(K8S_AUTH_KUBECONFIG=str(kubeconfig)), timeout=timeout)
-    report, report_path = read_report(report_dir)
-    return WeekRun(
-        week=week, rc=done.rc, output=done.output, seconds=done.seconds, report=report, report_path=report_path, extra=values
+        values,
+        "-vv",
+        cwd=workdir,
+        env=installed.env(K8S_AUTH_KUBECONFIG=str(kubeconfig)),
+        timeout=timeout,
     )
+    return week_result(week, done, report_dir, values)
 
 
 @dataclass(frozen=True)

@@ -19,19 +19,19 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from chain.chainkit import CANARY, REAL_NODE, STABLE, delete_namespace, deployments_in
+from chain.chainkit import CANARY, REAL_NODE, STABLE, deployments_in
+from clusterkit import delete_namespace
 from packkit import (
     ROOT,
     InstalledCollection,
     RunnerJob,
     ansible_env,
     awx_private_data_dir,
-    read_report,
     runner_run,
     source_files,
     unique_namespace,
-    week_vars,
 )
+from playbookrun import read_report, week_vars
 
 PLAYBOOK = "playbooks/week1.yml"
 

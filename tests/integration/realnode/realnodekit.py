@@ -14,26 +14,20 @@ from typing import Any
 import pytest
 import requests
 
+from clusterkit import REGISTRY, RUNTIME_IMAGE, registry_digest, run
+
 ROOT = Path(__file__).resolve().parents[3]
 NODE_SCRIPTS = ROOT / "localcluster" / "node"
 NODE_STATE = ROOT / ".local" / "cluster" / "node"
 NODE_NAME = "real-node-0"
 NODE_LABEL = ("vextrus.io/node", "real")
 NODE_TAINT_KEY = "vextrus.io/real-node"
-REGISTRY = "127.0.0.1:5000"
-BASE_IMAGE = f"{REGISTRY}/vextrus/node-runtime:20"
 TEST_REPOSITORY = "vextrus-test/realnode-http"
 CONTAINERD_SOCKET = "/run/vextrus-containerd/containerd.sock"
 CNI_BRIDGE = "vxbr0"
 CNI_NETWORK = "vextrus-pod-network"
 CGROUP_ROOT = "vextrus-node"
 ApplyPod = Callable[..., dict[str, Any]]
-MANIFEST_ACCEPT = ", ".join(
-    (
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.oci.image.manifest.v1+json",
-    )
-)
 
 # A small HTTP server: / answers with the pod's hostname, /health with "ok", anything else 404.
 SERVER_JS = """\
@@ -49,23 +43,11 @@ process.on('SIGTERM', () => { console.log('realnode-http: SIGTERM'); process.exi
 """
 
 DOCKERFILE = f"""\
-FROM {BASE_IMAGE}
+FROM {RUNTIME_IMAGE}
 COPY server.js /srv/server.js
 EXPOSE 8080
 CMD ["node", "/srv/server.js"]
 """
-
-
-def run(
-    cmd: list[str], *, timeout: float = 300, check: bool = True, **kw: Any
-) -> subprocess.CompletedProcess[str]:
-    """Runs a command; raises with its output when check and it fails."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kw)
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} exited {proc.returncode}\nstdout: {proc.stdout[-3000:]}\nstderr: {proc.stderr[-3000:]}"
-        )
-    return proc
 
 
 def local_get(url: str, timeout: float = 5) -> requests.Response:
@@ -73,19 +55,6 @@ def local_get(url: str, timeout: float = 5) -> requests.Response:
     with requests.Session() as session:
         session.trust_env = False
         return session.get(url, timeout=timeout)
-
-
-def registry_digest(repository: str, reference: str) -> str | None:
-    """The Docker-Content-Digest the registry serves for repository:reference, or None."""
-    answer = requests.head(
-        f"http://{REGISTRY}/v2/{repository}/manifests/{reference}",
-        headers={"Accept": MANIFEST_ACCEPT},
-        timeout=10,
-    )
-    if answer.status_code == 404:
-        return None
-    answer.raise_for_status()
-    return answer.headers["Docker-Content-Digest"]
 
 
 def build_and_push_test_image(workdir: Path) -> str:

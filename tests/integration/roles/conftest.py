@@ -4,11 +4,8 @@ when the cluster is not up; nothing is mocked."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +13,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from rolekit import APPLY, ROOT, PlaybookRunner, Run, delete_namespace, namespace_exists
-
-BIN = Path(sys.executable).parent
+from clusterkit import delete_namespace
+from playbookrun import ansible_env, ansible_playbook
+from rolekit import APPLY, ROOT, PlaybookRunner, Run, namespace_exists
 
 
 @pytest.fixture(scope="session")
@@ -28,27 +25,12 @@ def run_playbook() -> PlaybookRunner:
     def run(
         extra: dict[str, Any], *args: str, playbook: Path = APPLY, inventory: str = "local", timeout: float = 600
     ) -> Run:
-        env = dict(os.environ)
-        env.update(
-            ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_FORCE_COLOR="0",
-            K8S_AUTH_KUBECONFIG=os.environ.get("K8S_AUTH_KUBECONFIG", str(ROOT / ".local" / "kubeconfig")),
-            PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        env = ansible_env(
+            K8S_AUTH_KUBECONFIG=os.environ.get("K8S_AUTH_KUBECONFIG", str(ROOT / ".local" / "kubeconfig"))
         )
-        cmd = [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(ROOT / "inventories" / inventory),
-            str(playbook),
-            "-e",
-            json.dumps(extra),
-            *args,
-        ]
-        proc = subprocess.run(
-            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        return ansible_playbook(
+            str(ROOT / "inventories" / inventory), str(playbook), extra, *args, env=env, timeout=timeout
         )
-        return Run(proc.returncode, proc.stdout + proc.stderr)
 
     return run
 

@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 from kubernetes import client, utils
 from kubernetes.client.rest import ApiException
+
+from clusterkit import exists
 from playbookrun import Run
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -40,31 +42,13 @@ def profile(namespace: str, tmp: Path, **overrides: Any) -> dict[str, Any]:
 
 
 def namespace_exists(api: client.ApiClient, name: str) -> bool:
-    try:
-        client.CoreV1Api(api).read_namespace(name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
-
-
-def delete_namespace(api: client.ApiClient, name: str) -> None:
-    try:
-        client.CoreV1Api(api).delete_namespace(name, propagation_policy="Background")
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
+    """True when the namespace exists (it may be terminating)."""
+    return exists(lambda: client.CoreV1Api(api).read_namespace(name))
 
 
 def crd_installed(api: client.ApiClient) -> bool:
-    try:
-        client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
+    """True when the PrometheusRule CRD is installed."""
+    return exists(lambda: client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME))
 
 
 def install_crd(api: client.ApiClient, wait: Any) -> None:
