@@ -35,4 +35,18 @@ options:
     description: Number of log lines of the failed container to return (previous instance first).
     type: int
     default: 20
+  unschedulable_grace:
+    description:
+      - Seconds a pod of the new ReplicaSet may stay unschedulable (condition C(PodScheduled) C(False) with
+        reason C(Unschedulable), for example C(Insufficient cpu), a node selector no node matches, or taints
+        no toleration covers) before the gate fails with reason C(Unschedulable), the pod and the scheduler's
+        message.
+      - The time counts from the moment the gate first sees the pod unschedulable, on the controller's own
+        clock, so clock skew between controller and cluster does not matter; a gate that is run again waits
+        the full grace again.
+      - V(0) fails as soon as such a pod is seen. A grace longer than O(timeout) never applies; the gate then
+        fails with reason C(Timeout) and names the unschedulable pod in its message.
+      - Pods of older ReplicaSets are never judged.
+    type: int
+    default: 60
 """

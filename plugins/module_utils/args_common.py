@@ -16,6 +16,7 @@ ROLLOUT_GATE_ARG_SPEC = {
     "timeout": {"type": "int", "default": 300},
     "max_restarts": {"type": "int", "default": 1},
     "log_lines": {"type": "int", "default": 20},
+    "unschedulable_grace": {"type": "int", "default": 60},
 }
 
 # vextrus.deploy.health_gate_options; port_forward carries the kubernetes.core auth options

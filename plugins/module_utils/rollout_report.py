@@ -239,9 +239,11 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         lines.append(f"{'passed' if gate['passed'] else 'FAILED'} after {_cell(gate.get('elapsed'))} s; ready: "
                      + ", ".join(f"{k} {v}" for k, v in sorted((gate.get("ready") or {}).items())))
         if not gate["passed"]:
-            lines += ["", f"- reason: {_cell(gate.get('reason'))}", f"- pod: {_cell(gate.get('pod'))}",
-                      f"- container: {_cell(gate.get('container'))}", f"- exit code: {_cell(gate.get('exit_code'))}",
-                      f"- message: {_cell(gate.get('msg') or gate.get('message'))}"]
+            lines += ["", f"- reason: {_cell(gate.get('reason'))}", f"- pod: {_cell(gate.get('pod'))}"]
+            # a pod that was never scheduled (Unschedulable) has no container and no exit code to show
+            if gate.get("container") is not None or gate.get("reason") != "Unschedulable":
+                lines += [f"- container: {_cell(gate.get('container'))}", f"- exit code: {_cell(gate.get('exit_code'))}"]
+            lines.append(f"- message: {_cell(gate.get('msg') or gate.get('message'))}")
             if gate.get("logs"):
                 lines += ["", "```", *gate["logs"], "```"]
     smoke = report.get("smoke") or {}

@@ -5,6 +5,9 @@
 Inputs are dicts exactly as the API returns them (``kubectl get -o json``). The verdict is
 ``failed`` as soon as a pod of the NEW ReplicaSet shows evidence that the release cannot work;
 pods of older ReplicaSets (the version being replaced) never fail the rollout.
+
+Time is an input, not something read here: how long each pod has been waiting for a node
+(``unschedulable_for``) is measured by the caller, so the decision stays a pure function.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ FAILED = "failed"
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 POD_TEMPLATE_HASH = "pod-template-hash"
+UNSCHEDULABLE = "Unschedulable"
 FAILING_WAITING_REASONS = frozenset(
     {
         "CrashLoopBackOff",
@@ -178,6 +182,43 @@ def find_pod_failure(
     return None
 
 
+def unschedulable_condition(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The pod's PodScheduled condition when the scheduler could not place it (status False, reason Unschedulable).
+
+    A pod already bound to a node or being deleted is never reported.
+    """
+    if _meta(pod).get("deletionTimestamp") or (pod.get("spec") or {}).get("nodeName"):
+        return None
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if (
+            condition.get("type") == "PodScheduled"
+            and condition.get("status") == "False"
+            and condition.get("reason") == UNSCHEDULABLE
+        ):
+            return condition
+    return None
+
+
+def find_unschedulable(
+    pods: Iterable[Mapping[str, Any]], unschedulable_for: Mapping[str, float] | None = None
+) -> tuple[Mapping[str, Any], Mapping[str, Any], float] | None:
+    """Return (pod, PodScheduled condition, seconds pending) of the pod waiting longest for a node.
+
+    ``unschedulable_for`` maps pod names to the seconds the caller has seen them Unschedulable; a pod
+    missing from it has just been seen (0 s).
+    """
+    waiting = []
+    for pod in pods:
+        condition = unschedulable_condition(pod)
+        if condition is not None:
+            name = str(_meta(pod).get("name") or "")
+            waiting.append((float((unschedulable_for or {}).get(name, 0.0)), name, pod, condition))
+    if not waiting:
+        return None
+    longest = min(waiting, key=lambda entry: (-entry[0], entry[1]))
+    return longest[2], longest[3], longest[0]
+
+
 def _condition(deployment: Mapping[str, Any], ctype: str) -> Mapping[str, Any] | None:
     for condition in (deployment.get("status") or {}).get("conditions") or []:
         if condition.get("type") == ctype:
@@ -190,8 +231,15 @@ def evaluate_rollout(
     replicasets: Iterable[Mapping[str, Any]],
     pods: Iterable[Mapping[str, Any]],
     max_restarts: int = 1,
+    unschedulable_grace: float | None = None,
+    unschedulable_for: Mapping[str, float] | None = None,
 ) -> RolloutVerdict:
-    """Decide whether the rollout of ``deployment`` is progressing, succeeded or failed."""
+    """Decide whether the rollout of ``deployment`` is progressing, succeeded or failed.
+
+    A pod of the new ReplicaSet that the scheduler cannot place fails the rollout once it has been
+    Unschedulable for ``unschedulable_grace`` seconds or more (``unschedulable_for`` maps pod names to
+    those seconds; 0 s when missing). ``unschedulable_grace=None`` never fails on it.
+    """
     meta = _meta(deployment)
     name = str(meta.get("name"))
     spec = deployment.get("spec") or {}
@@ -243,6 +291,18 @@ def evaluate_rollout(
         )
         return verdict
 
+    unschedulable = find_unschedulable(new_pods, unschedulable_for)
+    if unschedulable is not None and unschedulable_grace is not None and unschedulable[2] >= unschedulable_grace:
+        pod, condition, pending = unschedulable
+        verdict.state = FAILED
+        verdict.reason = UNSCHEDULABLE
+        verdict.pod = _meta(pod).get("name")
+        verdict.message = (
+            f'Deployment "{name}" failed: pod {verdict.pod} (ReplicaSet {verdict.new_replicaset}) is Unschedulable '
+            f"for {pending:.0f} s (grace {unschedulable_grace:g} s): {condition.get('message') or 'no message from the scheduler'}"
+        )
+        return verdict
+
     progressing = _condition(deployment, "Progressing")
     if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
         verdict.state = FAILED
@@ -276,4 +336,11 @@ def evaluate_rollout(
         verdict.state = SUCCEEDED
         verdict.reason = "RolloutComplete"
         verdict.message = f'deployment "{name}" successfully rolled out ({verdict.ready_ratio} ready)'
+    if unschedulable is not None and verdict.state == PROGRESSING:
+        pod, condition, pending = unschedulable
+        grace = f", fails after {unschedulable_grace:g} s" if unschedulable_grace is not None else ""
+        verdict.message += (
+            f"; pod {_meta(pod).get('name')} is Unschedulable for {pending:.0f} s{grace}: "
+            f"{(condition.get('message') or 'no message from the scheduler').rstrip('.')}"
+        )
     return verdict

@@ -5,6 +5,12 @@
 One thread per watch (the Deployment, its ReplicaSets and its pods, label selector from the
 Deployment) feeds a queue; every event updates a cache and the rollout is re-evaluated. Watches
 carry the list's resourceVersion and a server-side timeout; on 410 Gone the objects are listed again.
+
+A pod the scheduler cannot place produces no further events, so the loop also wakes up when the
+unschedulable grace of a pending pod runs out. That grace is measured on this process's monotonic
+clock from the moment the gate first saw the pod Unschedulable, not from the condition's
+lastTransitionTime: that timestamp comes from the cluster's clock (one-second resolution), and any
+skew between the controller and the cluster would shorten or stretch the grace.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status impo
     SUCCEEDED,
     RolloutVerdict,
     evaluate_rollout,
+    unschedulable_condition,
 )
 
 try:
@@ -86,9 +93,25 @@ class _Tracked:
     selector: str
     replicasets: dict[str, dict[str, Any]] = field(default_factory=dict)
     pods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # pod name -> time.monotonic() when the gate first saw the pod Unschedulable
+    unschedulable_since: dict[str, float] = field(default_factory=dict)
 
-    def verdict(self, max_restarts: int) -> RolloutVerdict:
-        return evaluate_rollout(self.deployment, list(self.replicasets.values()), list(self.pods.values()), max_restarts)
+    def verdict(self, max_restarts: int, unschedulable_grace: float | None = None) -> RolloutVerdict:
+        now = time.monotonic()
+        pending = {name for name, pod in self.pods.items() if unschedulable_condition(pod) is not None}
+        self.unschedulable_since = {name: self.unschedulable_since.get(name, now) for name in pending}
+        return evaluate_rollout(
+            self.deployment,
+            list(self.replicasets.values()),
+            list(self.pods.values()),
+            max_restarts,
+            unschedulable_grace,
+            {name: now - since for name, since in self.unschedulable_since.items()},
+        )
+
+    def grace_ends(self, unschedulable_grace: float) -> list[float]:
+        """Monotonic times at which pending pods reach the unschedulable grace."""
+        return [since + unschedulable_grace for since in self.unschedulable_since.values()]
 
 
 class _Api:
@@ -201,11 +224,14 @@ def run_rollout_gate(
     log_lines: int = 20,
     allow_missing: bool = False,
     check_mode: bool = False,
+    unschedulable_grace: int = 60,
 ) -> dict[str, Any]:
     """Wait for every named Deployment to complete its rollout; return the module result.
 
     The result has ``failed`` set when a rollout failed or the timeout passed.
     """
+    if unschedulable_grace < 0:
+        raise RolloutGateError(f"unschedulable_grace must be 0 or more seconds, got {unschedulable_grace}")
     start = time.monotonic()
     deadline = start + timeout
     api = _Api(api_client, namespace)
@@ -243,7 +269,12 @@ def run_rollout_gate(
         tracked[name] = item
 
     def evaluate() -> dict[str, RolloutVerdict]:
-        return {name: item.verdict(max_restarts) for name, item in tracked.items()}
+        return {name: item.verdict(max_restarts, unschedulable_grace) for name, item in tracked.items()}
+
+    def next_wakeup(now: float) -> float | None:
+        """Seconds until the next pending pod reaches its grace (the scheduler sends no event then)."""
+        ends = [end for item in tracked.values() for end in item.grace_ends(unschedulable_grace) if end > now]
+        return min(ends) - now if ends else None
 
     verdicts = evaluate()
     events: "queue.Queue[tuple[str, str, str, dict[str, Any]]]" = queue.Queue()
@@ -268,12 +299,17 @@ def run_rollout_gate(
     watch_problems: list[str] = []
     try:
         while waiting and not _settled(verdicts):
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 break
+            wakeup = next_wakeup(now)
             try:
-                owner, kind, etype, obj = events.get(timeout=remaining)
+                owner, kind, etype, obj = events.get(timeout=remaining if wakeup is None else min(remaining, wakeup))
             except queue.Empty:
+                if wakeup is not None and wakeup < remaining:
+                    verdicts = evaluate()
+                    continue
                 break
             item = tracked[owner]
             if etype in ("FAILURE", "RETRY"):
@@ -297,9 +333,11 @@ def run_rollout_gate(
                     store.pop(obj["metadata"]["name"], None)
                 else:
                     store[obj["metadata"]["name"]] = obj
-            verdicts[owner] = item.verdict(max_restarts)
+            verdicts[owner] = item.verdict(max_restarts, unschedulable_grace)
     finally:
         stop.set()
+    if waiting and not _settled(verdicts):
+        verdicts = evaluate()  # the timeout's message tells how long a pod has been waiting for a node by now
 
     elapsed = round(time.monotonic() - start, 3)
     for name, verdict in verdicts.items():
@@ -324,7 +362,8 @@ def run_rollout_gate(
         result["watch_retries"] = watch_problems
     failed = next((v for v in verdicts.values() if v.state == FAILED), None)
     if failed is not None:
-        logs, source = ([], "") if failed.pod is None else _collect_logs(api, failed, log_lines)
+        # an Unschedulable pod has no container, hence no log
+        logs, source = ([], "") if failed.container is None else _collect_logs(api, failed, log_lines)
         quote = first_error_line(logs)
         msg = (
             f"rollout of Deployment {namespace}/{failed.deployment} failed: "
@@ -335,8 +374,8 @@ def run_rollout_gate(
                     if failed.exit_code is not None
                     else f" ({failed.restart_count} restarts)"
                 )
-                if failed.pod
-                else failed.message
+                if failed.container is not None
+                else failed.message.removeprefix(f'Deployment "{failed.deployment}" failed: ')
             )
             + (f'; log: "{quote}"' if quote else "")
             + f"; ready {failed.ready_ratio} after {elapsed:g} s"

@@ -18,8 +18,8 @@ description:
   - Fails as soon as a pod of the NEW ReplicaSet shows C(CrashLoopBackOff), C(ImagePullBackOff),
     C(ErrImagePull), C(InvalidImageName), C(CreateContainerConfigError), C(CreateContainerError),
     C(RunContainerError), an C(OOMKilled) termination, more than O(max_restarts) restarts (init containers
-    included), or when the Deployment reports C(ProgressDeadlineExceeded). Pods of older ReplicaSets never fail
-    the gate.
+    included), when a pod of the new ReplicaSet stays C(Unschedulable) for O(unschedulable_grace) seconds, or
+    when the Deployment reports C(ProgressDeadlineExceeded). Pods of older ReplicaSets never fail the gate.
   - On failure it returns the pod, container, reason, exit code and the last O(log_lines) lines of the failed
     container's previous log (or current log), and quotes the first error line in the message.
 extends_documentation_fragment:
@@ -74,16 +74,20 @@ pod:
   type: str
   sample: finance-service-6c9d8f7b5-h8d2k
 container:
-  description: The container that failed (may be an init container).
+  description: The container that failed (may be an init container); null for C(Unschedulable).
   returned: failure of a pod
   type: str
 reason:
   description: Why the gate failed, for example C(CrashLoopBackOff), C(OOMKilled), C(RestartLimitExceeded),
-    C(ProgressDeadlineExceeded) or C(Timeout).
+    C(Unschedulable), C(ProgressDeadlineExceeded) or C(Timeout).
   returned: failure
   type: str
 message:
-  description: The detail behind RV(reason), as the API reports it.
+  description:
+    - The detail behind RV(reason), as the API reports it.
+    - >-
+      For C(Unschedulable) it ends with the scheduler's message, for example
+      "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector".
   returned: failure
   type: str
 exit_code:
@@ -150,6 +154,7 @@ def main() -> None:
             log_lines=params["log_lines"],
             allow_missing=params["allow_missing"],
             check_mode=module.check_mode,
+            unschedulable_grace=params["unschedulable_grace"],
         )
     except (RolloutGateError, CoreException) as exc:
         module.fail_json(msg=str(exc))

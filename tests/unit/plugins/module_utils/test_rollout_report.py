@@ -177,3 +177,36 @@ def test_a_forced_run_is_marked_in_the_report():
     markdown = render_markdown(report)
     assert "| FORCED | over: week 3 needs week 2 passed |" in markdown
     assert "| run by | awx job 7 (ops) |" in markdown and "| release | 2 |" in markdown
+
+
+GATE_UNSCHEDULABLE = {
+    "failed": True,
+    "msg": "rollout of Deployment vextrus-local/finance-service-canary failed: pod finance-service-canary-7dc5-gs9p4 "
+           "(ReplicaSet finance-service-canary-7dc5) is Unschedulable for 60 s (grace 60 s): 0/4 nodes are available: "
+           "1 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector.; ready 0/1 after 60.2 s",
+    "reason": "Unschedulable",
+    "pod": "finance-service-canary-7dc5-gs9p4",
+    "container": None,
+    "exit_code": None,
+    "restart_count": None,
+    "logs": [],
+    "log_source": "",
+    "elapsed": 60.2,
+    "ready": {"finance-service-canary": "0/1"},
+}
+
+
+def test_report_of_an_unschedulable_pod():
+    report = build_report(_data(gate=GATE_UNSCHEDULABLE, smoke=SKIPPED))
+    assert report["verdict"] == FAIL
+    assert report["reason"].startswith("rollout gate: Unschedulable in pod finance-service-canary-7dc5-gs9p4: ")
+    assert "3 node(s) didn't match Pod's node affinity/selector" in report["reason"]
+    markdown = render_markdown(report)
+    assert "- reason: Unschedulable" in markdown
+    assert "- pod: finance-service-canary-7dc5-gs9p4" in markdown
+    assert "- message: rollout of Deployment vextrus-local/finance-service-canary failed: " in markdown
+    assert "1 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector" in markdown
+    assert "- container:" not in markdown and "- exit code:" not in markdown  # nothing ran, nothing to show
+    assert "```" not in markdown
+    crash = render_markdown(build_report(_data(gate=GATE_CRASH, smoke=SKIPPED)))
+    assert "- container: finance" in crash and "- exit code: 1" in crash

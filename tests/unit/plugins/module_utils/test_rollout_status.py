@@ -11,7 +11,9 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status impo
     evaluate_rollout,
     find_new_replicaset,
     find_pod_failure,
+    find_unschedulable,
     split_pods,
+    unschedulable_condition,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rollout"
@@ -29,7 +31,8 @@ def verdict_of(case: str, deployment: str = "finance-service", max_restarts: int
 
 
 def test_every_fixture_is_covered():
-    covered = {entry[0] for entry in FAILURES} | {entry[0] for entry in PROGRESS} | {"healthy", "canary_beside_stable", "scaled_to_zero"}
+    covered = {entry[0] for entry in FAILURES} | {entry[0] for entry in PROGRESS} | {
+        "healthy", "canary_beside_stable", "scaled_to_zero", "unschedulable"}
     assert covered == {p.stem for p in FIXTURES.glob("*.json")}
 
 
@@ -263,3 +266,126 @@ def test_counts_gate_success(field, value, reason):
     dep["status"][field] = value
     verdict = evaluate_rollout(dep, replicasets, pods)
     assert (verdict.state, verdict.reason) == (PROGRESSING, reason)
+
+
+# unschedulable.json: a real rollout (2 replicas, maxSurge 1) whose new pod template selects
+# vextrus.io/node=nowhere: both old pods run, the one new pod is Pending with PodScheduled False/Unschedulable.
+SCHEDULER_MESSAGE = "0/4 nodes are available: 1 node(s) had untolerated taint(s), 3 node(s) didn't match Pod's node affinity/selector."
+
+
+def _unschedulable() -> tuple[dict, list[dict], list[dict], dict, list[dict]]:
+    dep, replicasets, pods = load("unschedulable")
+    new_rs = find_new_replicaset(dep, replicasets)
+    new_pods, old_pods = split_pods(new_rs, [rs for rs in replicasets if rs is not new_rs], pods)
+    assert len(new_pods) == 1 and len(old_pods) == 2
+    return dep, replicasets, pods, new_pods[0], old_pods
+
+
+@pytest.mark.parametrize(
+    ("grace", "pending_for", "state"),
+    [
+        (60, None, PROGRESSING),  # just seen: well within the grace
+        (60, 10.0, PROGRESSING),
+        (60, 59.9, PROGRESSING),
+        (60, 60.0, FAILED),  # the grace is over at exactly grace seconds
+        (60, 61.5, FAILED),
+        (0, None, FAILED),  # grace 0: fail as soon as the pod is seen
+        (0, 0.0, FAILED),
+        (5, 4.0, PROGRESSING),
+        (5, 5.2, FAILED),
+        (None, 10_000.0, PROGRESSING),  # no grace given: never judged
+    ],
+)
+def test_unschedulable_new_pod_within_and_past_the_grace(grace, pending_for, state):
+    dep, replicasets, pods, new_pod = _unschedulable()[:4]
+    name = new_pod["metadata"]["name"]
+    verdict = evaluate_rollout(
+        dep, replicasets, pods, unschedulable_grace=grace, unschedulable_for=None if pending_for is None else {name: pending_for}
+    )
+    assert verdict.state == state
+    assert SCHEDULER_MESSAGE in verdict.message
+    assert f"pod {name} " in verdict.message
+    if state == FAILED:
+        assert verdict.reason == "Unschedulable"
+        assert verdict.pod == name
+        assert verdict.container is None and verdict.exit_code is None
+        assert verdict.message.startswith(
+            f'Deployment "finance-service" failed: pod {name} (ReplicaSet {verdict.new_replicaset}) is Unschedulable for '
+        )
+        assert f"(grace {grace} s): {SCHEDULER_MESSAGE}" in verdict.message
+    else:
+        # still waiting: the usual progress reason, with the pending pod named in the message
+        assert verdict.reason == "UpdatingReplicas"
+        assert verdict.pod is None
+        assert verdict.message.startswith('Waiting for deployment "finance-service" rollout to finish: 1 out of 2 new')
+        assert (f", fails after {grace} s: " in verdict.message) is (grace is not None)
+
+
+def test_unschedulable_pod_of_the_old_replicaset_is_ignored():
+    """Swap the roles: the new pod runs, an old pod waits for a node - the version being replaced never fails."""
+    dep, replicasets, pods, new_pod, old_pods = _unschedulable()
+    pods = copy.deepcopy(pods)
+    by_name = {p["metadata"]["name"]: p for p in pods}
+    running, pending = old_pods[0], new_pod
+    new = by_name[pending["metadata"]["name"]]
+    old = by_name[running["metadata"]["name"]]
+    new["spec"]["nodeName"], new["status"] = running["spec"]["nodeName"], copy.deepcopy(running["status"])
+    del old["spec"]["nodeName"]
+    old["status"] = copy.deepcopy(pending["status"])
+    assert find_unschedulable(pods) is not None  # the evidence is there ...
+    verdict = evaluate_rollout(dep, replicasets, pods, unschedulable_grace=0, unschedulable_for={old["metadata"]["name"]: 3600.0})
+    assert verdict.state == PROGRESSING  # ... but belongs to the version being replaced
+    assert "Unschedulable" not in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("change", "unschedulable"),
+    [
+        (lambda pod: None, True),
+        (lambda pod: pod["spec"].update(nodeName="kwok-node-0"), False),  # bound since: no longer waiting
+        (lambda pod: pod["metadata"].update(deletionTimestamp="2026-11-26T11:32:00Z"), False),
+        (lambda pod: pod["status"]["conditions"][0].update(reason="SchedulingGated"), False),
+        (lambda pod: pod["status"]["conditions"][0].update(status="True", reason=None), False),
+        (lambda pod: pod["status"].pop("conditions"), False),
+    ],
+)
+def test_unschedulable_condition(change, unschedulable):
+    pod = copy.deepcopy(_unschedulable()[3])
+    change(pod)
+    condition = unschedulable_condition(pod)
+    assert (condition is not None) is unschedulable
+    if unschedulable:
+        assert condition["message"].startswith(SCHEDULER_MESSAGE)
+        assert condition["lastTransitionTime"] == "2026-11-26T11:31:49Z"
+
+
+def test_the_pod_pending_longest_is_reported():
+    pod = _unschedulable()[3]
+    first, second = copy.deepcopy(pod), copy.deepcopy(pod)
+    first["metadata"]["name"], second["metadata"]["name"] = "a-pending", "b-pending"
+    assert find_unschedulable([first, second], {"a-pending": 3.0, "b-pending": 7.0})[0] is second
+    assert find_unschedulable([first, second], {"b-pending": 7.0})[2] == 7.0
+    assert find_unschedulable([second, first])[0] is first  # equal ages: by name
+    assert find_unschedulable([]) is None
+
+
+def test_a_crashing_new_pod_beats_an_unschedulable_one():
+    dep, replicasets, pods, new_pod = _unschedulable()[:4]
+    pods = copy.deepcopy(pods)
+    crashing = copy.deepcopy(new_pod)
+    crashing["metadata"]["name"] += "x"
+    crashing["spec"]["nodeName"] = "kwok-node-1"
+    crashing["status"]["containerStatuses"] = [
+        {"name": "finance", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+    ]
+    verdict = evaluate_rollout(dep, replicasets, [*pods, crashing], unschedulable_grace=0)
+    assert (verdict.reason, verdict.pod) == ("CrashLoopBackOff", crashing["metadata"]["name"])
+
+
+def test_unschedulable_beats_the_progress_deadline():
+    dep, replicasets, pods, new_pod = _unschedulable()[:4]
+    dep = copy.deepcopy(dep)
+    dep["status"]["conditions"] = load("deadline_exceeded")[0]["status"]["conditions"]
+    verdict = evaluate_rollout(dep, replicasets, pods, unschedulable_grace=30, unschedulable_for={new_pod["metadata"]["name"]: 31})
+    assert verdict.reason == "Unschedulable"
+    assert evaluate_rollout(dep, replicasets, pods, unschedulable_grace=30).reason == "ProgressDeadlineExceeded"
