@@ -73,10 +73,10 @@ test: venv ## bring the infrastructure up, run every check and test, bring it do
 	$(BIN)/python tests/summary.py .local/test-results.xml || true; \
 	exit $$rc
 
-demo: venv ## bring up the local cluster, build the example service, run weeks 1 -> 4, print the reports
+demo: venv ## bring up the local cluster, build the example service, run weeks 1 -> 4, print the reports (ARGS="-e ..." adds extra vars)
 	@bash localcluster/infra/up.sh
 	@NODES=$(NODES) bash localcluster/up.sh
-	@$(BIN)/ansible-playbook -i inventories/local playbooks/demo.yml
+	@$(BIN)/ansible-playbook -i inventories/local playbooks/demo.yml $(ARGS)
 	@echo "Reports: $(CURDIR)/reports/ (one Markdown and one JSON file per week)"
 
 changelog: venv ## release notes: changelogs/changelog.yaml from the fragments, and CHANGELOG.rst

@@ -146,7 +146,7 @@ def decide(
     if not wanted:
         refusal = (f"no release of {service} is recorded, and week {week} promotes the digest that passed week "
                    f"{week - 1}. Start a release with week 1: {_proceed(command, 1)}")
-        return _result(False, "", week, False, force, refusal, needs_digest=True)
+        return _result(False, "", week, False, force, refusal, forceable=False)
     new_release = wanted != candidate
     refusal = ""
     if new_release and week > 1:
@@ -185,21 +185,18 @@ def _decide_rollback(record: Mapping[str, Any], force: bool, stable_image: str, 
     elif not previous:
         refusal = (f"the record of {record['service']} has no previous stable digest to restore (the release of "
                    f"{record['candidate']} was the first); deploy a known-good digest with week 1 instead")
-    if refusal and not force:
-        return _result(False, previous, LAST_WEEK, False, force, refusal)
     if not previous:
-        return _result(False, "", LAST_WEEK, False, False, f"{refusal}; even a forced rollback needs a digest to restore")
-    return _result(True, previous, LAST_WEEK, False, force, refusal)
+        return _result(False, "", LAST_WEEK, False, False, refusal, forceable=False)
+    return _result(not refusal or force, previous, LAST_WEEK, False, force, refusal)
 
 
 def _result(allowed: bool, digest: str, week: int, new_release: bool, force: bool, refusal: str,
-            previous_stable: str | None = None, needs_digest: bool = False) -> dict[str, Any]:
+            previous_stable: str | None = None, forceable: bool = True) -> dict[str, Any]:
+    """The decision; a refusal that no force can lift (nothing to deploy) does not offer force."""
     forced = bool(refusal) and force and allowed
-    if needs_digest and force:
-        allowed, forced = False, False
-        refusal += " (a forced run still needs rollout_image)"
     if not allowed:
-        message = f"Refused, nothing was written: {refusal}; or force it with -e rollout_force=true."
+        way_on = "; or force it with -e rollout_force=true" if forceable else " (rollout_force cannot help: there is no digest to deploy)"
+        message = f"Refused, nothing was written: {refusal}{way_on}."
     elif forced:
         message = f"Forced (rollout_force=true) over: {refusal}."
     else:

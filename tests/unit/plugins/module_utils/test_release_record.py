@@ -55,9 +55,11 @@ def test_a_later_week_without_a_record_is_refused_with_the_way_to_start(n: int) 
     assert decision["message"].startswith("Refused, nothing was written")
 
 
-def test_forcing_a_later_week_without_any_digest_is_still_refused() -> None:
-    decision = week(record(), 2, force=True)
-    assert not decision["allowed"] and "needs rollout_image" in decision["message"]
+@pytest.mark.parametrize("force", [False, True])
+def test_a_later_week_without_any_digest_is_refused_and_force_is_not_offered(force: bool) -> None:
+    decision = week(record(), 2, force=force)
+    assert not decision["allowed"] and not decision["forced"]
+    assert "rollout_force cannot help" in decision["message"] and "or force it" not in decision["message"]
 
 
 WEEK_RULES = [(0, 1, True), (1, 2, True), (1, 3, False), (1, 4, False), (2, 3, True), (2, 4, False),
@@ -149,7 +151,8 @@ def test_a_forced_rollback_still_needs_a_digest() -> None:
     forced = rr.decide(record(release=2, state=rr.IN_PROGRESS, candidate=B, previous_stable=A), rr.ROLLBACK, 4, force=True)
     assert forced["allowed"] and forced["forced"] and forced["digest"] == A
     nothing = rr.decide(record(release=1, state=rr.PROMOTED, candidate=B), rr.ROLLBACK, 4, force=True)
-    assert not nothing["allowed"] and "needs a digest" in nothing["message"]
+    assert not nothing["allowed"] and "rollout_force cannot help" in nothing["message"]
+    assert "or force it" not in nothing["message"]
 
 
 @pytest.mark.parametrize(("action", "n"), [("deploy", 1), (rr.WEEK, 0), (rr.WEEK, 5)])
