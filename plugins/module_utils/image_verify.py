@@ -6,7 +6,8 @@
   ``node`` in the image: one ``IMAGE_VERIFY {json}`` line with the resolved and missing packages),
 - the state of the container that ran the image's own entrypoint (``docker inspect`` ``State``),
 - that container's log output,
-- the answer of ``GET /health`` on its published port.
+- the answer of ``GET <health path>`` on its published port,
+- how the container stopped when it was sent SIGTERM (``docker stop`` with the grace period).
 
 Pure functions, no I/O: unit-tested with the texts real images produce.
 """
@@ -18,6 +19,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import check_response
 
 MARKER = "IMAGE_VERIFY "
 LOG_TAIL = 40
@@ -35,9 +38,17 @@ HINT_DEPENDENCIES = (
 )
 HINT_CRASH = "Fix the start-up error quoted above; the task result carries the container's last log lines (log_tail)."
 HINT_UNHEALTHY = (
-    "Check that the service listens on port {port} on all interfaces and answers GET {path} with 200, "
+    "Check that the service listens on port {port} on all interfaces and answers GET {path} with {status}"
+    "{json} (the service shape: port and health.smoke, health.status, health.json), "
     "or raise image_build_verify_timeout if it needs longer to start."
 )
+HINT_SIGTERM = (
+    "PID 1 of the container must pass SIGTERM on to the service and the service must then exit: use a "
+    "runtime base whose entrypoint is an init (the local bases run tini) or set image_build_entrypoint to "
+    "one, and let the service stop on SIGTERM (NestJS: app.enableShutdownHooks()), or raise the shape's "
+    "shutdown.grace_seconds if it needs longer to drain."
+)
+SIGKILL_EXIT = 137
 HINT_ROOT = "Set a numeric, unprivileged USER in the runtime stage (the role's Dockerfile uses image_build_user_uid)."
 
 
@@ -155,9 +166,13 @@ def decide(
     port: int = 3014,
     timeout: float = 60,
     require_non_root: bool = True,
+    health_body: str = "",
+    health_expected_status: int = 200,
+    health_json: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """Passed only when every production dependency resolves in the image, the process does not run
-    as root (unless allowed), the container still runs and ``GET /health`` answered 200."""
+    as root (unless allowed), the container still runs and ``GET <health_path>`` answered with the
+    expected status (and, with ``health_json``, a JSON body carrying those fields)."""
     report = parse_dependency_check(dependency_output, dependency_status)
     state = dict(state or {})
     lines = clean_lines(logs)
@@ -200,19 +215,33 @@ def decide(
         problems.append(f"the entrypoint {_exit_description(state)} instead of serving")
         reasons.append("crashed")
         hints.append(HINT_CRASH)
-    elif health_status != 200:
-        answer = f"the last answer was {health_status}" if health_status and health_status > 0 else "it never answered"
-        if health_detail:
-            answer += f" ({health_detail})"
-        problems.append(f"GET {health_path} on port {port} did not answer 200 within {timeout:g} s: {answer}")
-        reasons.append("unhealthy")
-        hints.append(HINT_UNHEALTHY.format(port=port, path=health_path))
+    else:
+        healthy, detail = check_response(
+            health_status if health_status and health_status > 0 else None,
+            health_body,
+            [health_expected_status],
+            health_json,
+        )
+        if not healthy:
+            wanted = f"{health_expected_status}" + (" with the expected JSON" if health_json else "")
+            if not health_status or health_status < 0:
+                answer = "it never answered"
+            elif health_status != health_expected_status:
+                answer = f"the last answer was {health_status}"
+            else:
+                answer = f"the last answer was {health_status} but its body: {detail}"
+            if health_detail and health_detail not in answer:
+                answer += f" ({health_detail})"
+            problems.append(f"GET {health_path} on port {port} did not answer {wanted} within {timeout:g} s: {answer}")
+            reasons.append("unhealthy")
+            json_hint = f" and JSON fields {dict(health_json)}" if health_json else ""
+            hints.append(HINT_UNHEALTHY.format(port=port, path=health_path, status=health_expected_status, json=json_hint))
 
     tail = lines[-LOG_TAIL:]
     if not problems:
         msg = (
             f"image {image} passed runtime verification: {len(expected)} production dependencies resolve, "
-            f"the entrypoint runs as uid {report.uid} and GET {health_path} answered 200"
+            f"the entrypoint runs as uid {report.uid} and GET {health_path} answered {health_status}"
         )
         return Verdict(True, "passed", msg, [], {}, sorted(report.resolved), [], tail, None, health_status, report.uid)
 
@@ -233,3 +262,28 @@ def decide(
         health_status,
         report.uid,
     )
+
+
+def stop_problem(state: Mapping[str, Any] | None, seconds: float, grace: int) -> str:
+    """What went wrong when the verification container was stopped with SIGTERM and ``grace``
+    seconds before SIGKILL (``docker stop -t grace``); "" when it exited by itself in time."""
+    state = dict(state or {})
+    if not state:
+        return "the verification container was gone before it could be stopped with SIGTERM"
+    if state.get("Running"):
+        return f"the container still ran {seconds:.1f} s after SIGTERM and a {grace} s grace period"
+    if state.get("ExitCode") == SIGKILL_EXIT and not state.get("OOMKilled"):
+        return (
+            f"the container did not stop on SIGTERM within the termination grace period ({grace} s) and was "
+            f"killed (exit code {SIGKILL_EXIT} after {seconds:.1f} s)"
+        )
+    return ""
+
+
+def stop_message(image: str, problem: str, logs: str | None) -> str:
+    """The failure message of a container that did not stop on SIGTERM, with its last log lines."""
+    tail = [line.strip() for line in clean_lines(logs) if line.strip()][-3:]
+    msg = f"image {image} failed runtime verification, nothing was pushed: {problem}."
+    if tail:
+        msg += " Container output: " + " | ".join(tail) + "."
+    return f"{msg} {HINT_SIGTERM}"

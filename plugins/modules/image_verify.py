@@ -12,13 +12,15 @@ description:
   - The last step of the runtime verification the P(vextrus.deploy.image_build#role) role runs before it
     pushes an image. Reads the state and the log output of the verification container O(container) (which
     ran the image's own entrypoint) from the Docker daemon and combines them with the output of the
-    dependency check and the answer of C(GET /health).
+    dependency check and the answer of the health endpoint (the service shape's C(health.smoke) path).
   - Passes only when every name in O(dependencies) resolved inside the image, the process does not run as
-    root (unless O(require_non_root=false)), the container is still running and the health endpoint
-    answered 200.
+    root (unless O(require_non_root=false)), the container is still running, the health endpoint answered
+    O(health_expected_status) (with the fields of O(health_json) when given) and, with O(stop_grace), the
+    container then stopped by itself on SIGTERM within that many seconds.
   - "Otherwise fails with one message quoting the container's own error output (for example
     C(Error: Cannot find module '@nestjs/core')), the missing dependencies and what to do."
-  - Only reads from the Docker daemon; it neither starts nor removes containers.
+  - Reads from the Docker daemon; with O(stop_grace) it also stops O(container) (C(docker stop -t)),
+    after everything else passed. It neither starts nor removes containers.
 extends_documentation_fragment:
   - community.docker.docker.api_documentation
   - vextrus.deploy.attributes
@@ -71,6 +73,25 @@ options:
     description: Fail when the image's process runs as uid 0.
     type: bool
     default: true
+  health_body:
+    description: Body of the last answer of the health endpoint, checked against O(health_json).
+    type: str
+    default: ""
+  health_expected_status:
+    description: The HTTP status of a healthy answer.
+    type: int
+    default: 200
+  health_json:
+    description: Fields (dotted paths) the JSON body of a healthy answer must carry; empty checks no body.
+    type: dict
+    default: {}
+  stop_grace:
+    description:
+      - When above 0 and every other check passed, stop O(container) with SIGTERM and this many seconds
+        before SIGKILL, and fail when it had to be killed (exit code 137) - the service would then be
+        killed at every Kubernetes pod termination.
+    type: int
+    default: 0
 requirements:
   - "python >= 3.11"
   - "Docker API >= 1.25"
@@ -97,7 +118,7 @@ passed:
   returned: always
   type: bool
 reason:
-  description: V(passed), or the first failed check (V(dependencies), V(dependency_check), V(root_user), V(crashed), V(unhealthy)).
+  description: V(passed), or the first failed check (V(dependencies), V(dependency_check), V(root_user), V(crashed), V(unhealthy), V(sigterm)).
   returned: always
   type: str
 problems:
@@ -137,12 +158,18 @@ user_id:
   description: The uid the image's process runs as.
   returned: always
   type: int
+stop_seconds:
+  description: Seconds the container took to exit after SIGTERM; null when O(stop_grace) was 0 or an earlier check failed.
+  returned: always
+  type: float
 """
 
 import traceback
 
+import time
+
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.vextrus.deploy.plugins.module_utils.image_verify import decide
+from ansible_collections.vextrus.deploy.plugins.module_utils.image_verify import decide, stop_message, stop_problem
 
 try:
     from ansible_collections.community.docker.plugins.module_utils.common_api import AnsibleDockerClient
@@ -164,6 +191,10 @@ ARGUMENT_SPEC = {
     "port": {"type": "int", "default": 3014},
     "health_timeout": {"type": "float", "default": 60},
     "require_non_root": {"type": "bool", "default": True},
+    "health_body": {"type": "str", "default": ""},
+    "health_expected_status": {"type": "int", "default": 200},
+    "health_json": {"type": "dict", "default": {}},
+    "stop_grace": {"type": "int", "default": 0},
 }
 
 
@@ -206,10 +237,28 @@ def main() -> None:
         port=params["port"],
         timeout=params["health_timeout"],
         require_non_root=params["require_non_root"],
+        health_body=params["health_body"],
+        health_expected_status=params["health_expected_status"],
+        health_json=params["health_json"],
     ).as_dict()
     msg = verdict.pop("msg")
+    verdict["stop_seconds"] = None
     if not verdict["passed"]:
         client.module.fail_json(msg=msg, changed=False, **verdict)
+    grace = params["stop_grace"]
+    if grace > 0 and not client.module.check_mode:
+        try:
+            started = time.monotonic()
+            client.post_call("/containers/{0}/stop", params["container"], params={"t": grace}, timeout=grace + 60)
+            verdict["stop_seconds"] = round(time.monotonic() - started, 1)
+            state, logs = container_state_and_logs(client, params["container"])
+        except DockerException as exc:
+            client.fail(f"cannot stop container {params['container']} with SIGTERM: {exc}")
+        problem = stop_problem(state, verdict["stop_seconds"], grace)
+        if problem:
+            verdict.update(passed=False, reason="sigterm", problems=[problem])
+            client.module.fail_json(msg=stop_message(params["image"], problem, logs), changed=False, **verdict)
+        msg += f", and it stopped on SIGTERM in {verdict['stop_seconds']} s"
     client.module.exit_json(msg=msg, changed=False, **verdict)
 
 

@@ -4,6 +4,7 @@ Kubernetes reads and deletes that may find nothing. Nothing is mocked."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -15,9 +16,20 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 REGISTRY = "127.0.0.1:5000"
+# Every test session pushes the service to a registry repository of its own, so its first week-1
+# build really builds and verifies, whatever earlier runs left in the registry's storage (a content
+# tag found in the registry skips the verification). Set in the environment, so that the molecule
+# scenarios the session runs push there too.
+RUN_ID = os.environ.setdefault("VEXTRUS_TEST_RUN", uuid.uuid4().hex[:10])
+SESSION_REPOSITORY = os.environ.setdefault("VEXTRUS_TEST_REPOSITORY", f"vextrus-test/{RUN_ID}/finance")
 # The base images localcluster/infra/up.sh makes and pushes to the registry.
 RUNTIME_IMAGE = f"{REGISTRY}/vextrus/node-runtime:20"
 BUILD_IMAGE = f"{REGISTRY}/vextrus/node-build:20"
+RUNTIME_IMAGE_24 = f"{REGISTRY}/vextrus/node-runtime:24"
+BUILD_IMAGE_24 = f"{REGISTRY}/vextrus/node-build:24"
+# Node major -> (runtime image, build image), and the Debian suite each pair is made from.
+BASE_IMAGES = {20: (RUNTIME_IMAGE, BUILD_IMAGE), 24: (RUNTIME_IMAGE_24, BUILD_IMAGE_24)}
+BASE_SUITES = {20: "trixie", 24: "forky"}
 MANIFEST_ACCEPT = ", ".join(
     (
         "application/vnd.docker.distribution.manifest.v2+json",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clusterkit import BUILD_IMAGE, RUNTIME_IMAGE
+from clusterkit import BUILD_IMAGE, RUNTIME_IMAGE, SESSION_REPOSITORY
 from clusterkit import run as run_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,10 +129,12 @@ def ansible_playbook(
 
 
 def week_vars(namespace: str, report_dir: Path, vault_dir: Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The extra variables of a test week: the local base images, the namespace, and the report
-    and the local vault in test directories (never reports/ or .local/vault of the checkout)."""
+    """The extra variables of a test week: the local base images, the session's registry
+    repository, the namespace, and the report and the local vault in test directories (never
+    reports/ or .local/vault of the checkout)."""
     return {
         **BASE_IMAGES,
+        "deploy_repository": SESSION_REPOSITORY,
         "deploy_namespace": namespace,
         "rollout_report_dir": str(report_dir),
         "deploy_local_vault_file": str(vault_dir / "local.yml"),

@@ -20,7 +20,7 @@ RECORD = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp")) / "image_b
 
 
 REGISTRY = "127.0.0.1:5000"
-REPOSITORY = "vextrus/finance"
+REPOSITORY = os.environ.get("VEXTRUS_TEST_REPOSITORY") or "vextrus-molecule/finance"  # as vars/image_build.yml
 TAG = "molecule"  # image_build_tag of vars/image_build.yml
 MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"

@@ -29,7 +29,7 @@ from chainkit import (
     track_state,
     unique_namespace,
 )
-from clusterkit import BUILD_IMAGE, REGISTRY, RUNTIME_IMAGE, delete_namespace, require_registry
+from clusterkit import BUILD_IMAGE, REGISTRY, RUNTIME_IMAGE, SESSION_REPOSITORY, delete_namespace, require_registry
 
 BROKEN_REPOSITORY = f"{REGISTRY}/vextrus-test/seed-broken"
 
@@ -90,7 +90,7 @@ def week1_release(
         assert run.report is not None, run.tail()
         assert run.report["verdict"] == "PASS", run.tail()
         image = run.report["image"]
-        assert image.startswith(f"{REGISTRY}/vextrus/finance@sha256:"), image
+        assert image.startswith(f"{REGISTRY}/{SESSION_REPOSITORY}@sha256:"), image
         yield Release(namespace, run, image, track_state(k8s_client, namespace))
     finally:
         delete_namespace(k8s_client, namespace)

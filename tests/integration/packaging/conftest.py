@@ -17,7 +17,7 @@ import pytest
 from kubernetes import client
 
 from chain.chainkit import REAL_NODE, WORKSPACE, deployments_in
-from clusterkit import REGISTRY, delete_namespace
+from clusterkit import REGISTRY, SESSION_REPOSITORY, delete_namespace
 from packkit import (
     BIN,
     ROOT,
@@ -86,5 +86,5 @@ def packaged_image(installed_week1: InstalledWeek) -> str:
     report = installed_week1.run.report
     assert installed_week1.run.rc == 0 and report is not None, installed_week1.run.tail()
     image = str(report["image"])
-    assert image.startswith(f"{REGISTRY}/vextrus/finance@sha256:"), image
+    assert image.startswith(f"{REGISTRY}/{SESSION_REPOSITORY}@sha256:"), image
     return image

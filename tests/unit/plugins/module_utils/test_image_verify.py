@@ -11,6 +11,8 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.image_verify import
     decide,
     error_lines,
     parse_dependency_check,
+    stop_message,
+    stop_problem,
 )
 
 DEPENDENCIES = [
@@ -285,3 +287,59 @@ def test_report_line_found_among_other_output():
     report = parse_dependency_check(output)
     assert report.ran and report.uid == 10001 and set(report.resolved) == set(DEPENDENCIES)
     assert not parse_dependency_check("IMAGE_VERIFY {not json").ran
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected_status", "json_match", "passed", "fragment"),
+    [
+        # a service whose health answers 204 with no body, as its shape says
+        (204, "", 204, {}, True, "GET /healthz answered 204"),
+        # the right status, but the body is not what the shape asks for
+        (200, '{"ok": false}', 200, {"ok": True}, False, "the last answer was 200 but its body: ok is False (expected True)"),
+        (200, "fine", 200, {"ok": True}, False, "body is not JSON"),
+        (200, '{"ok": true}', 200, {"ok": True}, True, "GET /healthz answered 200"),
+        # a health path that does not exist
+        (404, '{"statusCode": 404}', 200, {}, False, "GET /healthz on port 3000 did not answer 200 within 60 s: the last answer was 404"),
+    ],
+)
+def test_health_answer_is_checked_against_the_shape(status, body, expected_status, json_match, passed, fragment):
+    verdict = decide(
+        image=IMAGE,
+        dependencies=DEPENDENCIES,
+        dependency_output=GOOD_DEPENDENCY_OUTPUT,
+        dependency_status=0,
+        state=RUNNING_HEALTHY,
+        logs=HEALTHY_LOG,
+        health_status=status,
+        health_body=body,
+        health_expected_status=expected_status,
+        health_json=json_match,
+        health_path="/healthz",
+        port=3000,
+    )
+    assert verdict.passed is passed, verdict.msg
+    assert fragment in verdict.msg
+    if not passed:
+        assert "health.smoke, health.status, health.json" in verdict.msg
+
+
+@pytest.mark.parametrize(
+    ("state", "seconds", "fragment"),
+    [
+        ({"Running": False, "ExitCode": 0}, 1.2, ""),
+        ({"Running": False, "ExitCode": 143}, 0.1, ""),  # an init passed SIGTERM on, the default action ended node
+        ({"Running": False, "ExitCode": 137, "OOMKilled": False}, 30.2, "did not stop on SIGTERM within the termination grace period (30 s)"),
+        ({"Running": True}, 30.5, "still ran 30.5 s after SIGTERM"),
+        ({}, 0.0, "was gone before it could be stopped"),
+    ],
+)
+def test_stop_problem(state, seconds, fragment):
+    problem = stop_problem(state, seconds, 30)
+    assert (problem == "") if not fragment else (fragment in problem)
+
+
+def test_stop_message_names_the_fix_and_quotes_the_output():
+    msg = stop_message(IMAGE, "the container did not stop on SIGTERM", "listening on 3000\nstill here\n")
+    assert msg.startswith(f"image {IMAGE} failed runtime verification, nothing was pushed: the container did not stop")
+    assert "Container output: listening on 3000 | still here." in msg
+    assert "enableShutdownHooks" in msg and "image_build_entrypoint" in msg
