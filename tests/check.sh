@@ -5,10 +5,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 failed=()
+timings=()
 run() {
-  local name=$1; shift
+  local name=$1 started=$SECONDS; shift
   echo "== $name: $*"
   "$@" || failed+=("$name")
+  timings+=("$(printf '%6d s  %s' $((SECONDS - started)) "$name")")
 }
 run lint make --no-print-directory lint
 run sanity make --no-print-directory sanity
@@ -18,4 +20,6 @@ if [ ${#failed[@]} -gt 0 ]; then
 fi
 rm -f .local/test-results.xml
 run pytest .venv/bin/pytest tests -v -rfE -p no:cacheprovider --junitxml=.local/test-results.xml
+echo "== time per step"
+printf '%s\n' "${timings[@]}"
 [ ${#failed[@]} -eq 0 ]

@@ -1,8 +1,23 @@
-"""Print the totals of a pytest JUnit XML report as one closing line, so the last line of
-`make test` (after the infrastructure is stopped) still says how many tests passed and failed."""
+"""Print what a `make test` run took and its totals from the pytest JUnit XML report: the 15
+slowest tests, the time per test suite (the directory under tests/), and, as the closing line, how
+many tests passed and failed, so the last line of `make test` (after the infrastructure is
+stopped) still says it."""
 
 import sys
 import xml.etree.ElementTree as ET
+from collections import defaultdict
+
+SLOWEST = 15
+
+
+def suite_of(classname: str) -> str:
+    """tests.integration.chain.test_chain_weeks -> integration/chain; tests.unit.plugins... -> unit."""
+    parts = classname.split(".")
+    if parts and parts[0] == "tests":
+        parts = parts[1:]
+    if parts[:1] == ["integration"] and len(parts) > 2:
+        return "/".join(parts[:2])
+    return parts[0] if parts else "?"
 
 
 def main(path: str) -> int:
@@ -12,6 +27,17 @@ def main(path: str) -> int:
         print(f"tests: no results ({exc})")
         return 1
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    cases = [(float(c.get("time", 0) or 0), c.get("classname", ""), c.get("name", "")) for c in root.iter("testcase")]
+    if cases:
+        print(f"== the {min(SLOWEST, len(cases))} slowest tests")
+        for seconds, classname, name in sorted(cases, reverse=True)[:SLOWEST]:
+            print(f"{seconds:8.1f} s  {classname}::{name}")
+        per_suite: dict[str, list[float]] = defaultdict(list)
+        for seconds, classname, _ in cases:
+            per_suite[suite_of(classname)].append(seconds)
+        print("== time per suite")
+        for suite, times in sorted(per_suite.items(), key=lambda item: -sum(item[1])):
+            print(f"{sum(times):8.1f} s  {suite} ({len(times)} tests)")
     total = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)
