@@ -10,12 +10,34 @@ author:
   - Vextrus Platform Engineering (@vextrus)
 description:
   - Reads the pnpm workspace at O(path) (C(package.json) with a pinned C(packageManager),
-    C(pnpm-workspace.yaml), C(pnpm-lock.yaml)) and fails with one message saying what was expected,
-    what was found and what to do when the workspace is missing, O(service) is not one of its packages,
-    or the lockfile is out of date with a C(package.json) (a dependency range that differs from the
-    specifier recorded in the lockfile's C(importers), or a dependency only one of them has).
-  - Returns the service's production dependencies (the keys of its C(dependencies)), which the image
-    verification then resolves inside the built image.
+    C(pnpm-workspace.yaml), C(pnpm-lock.yaml)) and fails with one message saying which file and setting,
+    what was expected, what was found and what to do, before anything is built. It fails when
+  - the workspace is missing, or O(service) is neither the name nor the directory of one of its
+    packages (packages are found with the globs of C(pnpm-workspace.yaml), C(**) included);
+  - the pinned pnpm and the lockfile disagree (pnpm 8 writes C(lockfileVersion) C('6.0'), pnpm 9 and
+    later C('9.0')), or pnpm is older than 8;
+  - a C(catalog:) or C(catalog:<name>) dependency has no entry in the catalogs of C(pnpm-workspace.yaml)
+    (or the pinned pnpm is older than 9.5, which has no catalogs);
+  - the lockfile is out of date with a C(package.json) (a dependency range that differs from the
+    specifier recorded in the lockfile's C(importers), or a dependency only one of them has), with the
+    catalogs (an entry's range differs from the lockfile's C(catalogs)), or with the settings pnpm
+    records in it (C(autoInstallPeers), C(excludeLinksFromLockfile), C(injectWorkspacePackages));
+  - >-
+    pnpm 10 or 11 is pinned without C(injectWorkspacePackages: true) (or C(forceLegacyDeploy: true)) in
+    C(pnpm-workspace.yaml) (or C(.npmrc) for pnpm 10): C(pnpm deploy) would stop with
+    C(ERR_PNPM_DEPLOY_NONINJECTED_WORKSPACE);
+  - >-
+    the settings that choose which dependencies may run build scripts would not be honoured: pnpm 11
+    and later read only C(allowBuilds) (not C(onlyBuiltDependencies) / C(neverBuiltDependencies)), and
+    a C(pnpm) field of a C(package.json) other than the root's has no effect;
+  - a file the install reads (C(patchedDependencies), C(pnpmfile), C(onlyBuiltDependenciesFile)) is missing;
+  - with O(check_imports), the service's sources (C(src/), tests and type-only imports left out) import
+    a package that its C(package.json) has only in C(devDependencies);
+  - with O(node_bases), no configured base satisfies the Node version the service declares.
+  - Returns facts about the service for the image build, among them its production dependencies (the
+    keys of its C(dependencies)), which the image verification then resolves inside the built image,
+    its start command, its module type and the Node version it declares, and with O(node_bases) the
+    chosen base images.
   - With O(dest), mirrors the files Docker would send from the workspace (the patterns of
     O(dockerignore) applied) into O(dest), adds O(dockerfile) as C(.image_build.Dockerfile) and the
     patterns as C(.dockerignore), removes anything else there, and returns a content digest of the
@@ -37,13 +59,48 @@ options:
     type: path
     required: true
   service:
-    description: Name (the C(name) in its C(package.json)) of the workspace package the image is built for.
+    description:
+      - The workspace package the image is built for, by name (the C(name) in its C(package.json)) or by
+        directory relative to the workspace root (C(apps/api) or C(./apps/api)). RV(service.name) and
+        RV(service.dir) return both.
     type: str
     required: true
   check_lockfile:
     description: Fail when C(pnpm-lock.yaml) is out of date with a C(package.json) of the workspace.
     type: bool
     default: true
+  check_imports:
+    description:
+      - Fail when a source file under the service's C(src/) (C(.ts), C(.tsx), C(.mts), C(.cts), C(.js),
+        C(.jsx), C(.mjs), C(.cjs); test and spec files, C(test)/C(__tests__) directories and C(.d.ts) files
+        left out) imports a package at run time (C(import ... from), C(import 'x'), C(export ... from),
+        C(require('x')), C(import('x'))) that the service's C(package.json) has in C(devDependencies) but
+        not in C(dependencies), C(peerDependencies) or C(optionalDependencies). C(import type) and imports
+        of types only do not count; relative paths and Node's builtins are never packages.
+      - A static check of the source text; an import used only for types but not written as such is
+        reported too.
+    type: bool
+    default: false
+  node_bases:
+    description:
+      - >-
+        Base images per Node major, C({major: {runtime: image, builder: image}}). When given, the module
+        chooses the highest major some released version of which satisfies every Node version the service
+        declares (C(engines.node) of its C(package.json), else of the root C(package.json); and the first of
+        C(.nvmrc) and C(.node-version) in its directory, else the root), and returns it as RV(node_base);
+        with no declaration, the highest major. No fitting major is an error naming the ranges, their files
+        and the majors there are.
+      - Ranges are npm semver ranges (C(>=22), C(^20.11), C(20.x), C(>=18 <23), C(20 || 22), C(~20.11),
+        hyphen ranges, exact versions). C(lts/<name>) in a version file stands for that LTS line; C(node)
+        and C(lts/*) for any version.
+    type: dict
+    default: {}
+  builder_env:
+    description:
+      - Environment variables the role sets in the builder stage only. Names must be environment variable
+        names; values single-line strings, numbers or booleans. Returned as RV(builder_env) with string values.
+    type: dict
+    default: {}
   dest:
     description:
       - Directory to stage the build context in. Its content is managed by this module; anything not
@@ -78,6 +135,19 @@ EXAMPLES = r"""
     service: finance
   register: workspace
 
+- name: Check a service given by its directory, its sources' imports, and choose its Node base
+  vextrus.deploy.image_build_context:
+    path: /srv/checkout/shop
+    service: ./apps/api
+    check_imports: true
+    node_bases:
+      22: {runtime: "node:22-alpine", builder: "node:22-alpine"}
+      24: {runtime: "node:24-alpine", builder: "node:24-alpine"}
+    builder_env:
+      DO_NOT_TRACK: "1"
+  register: api
+# api.service.name is the package name, api.node_base.runtime the chosen runtime image
+
 - name: Stage the build context
   vextrus.deploy.image_build_context:
     path: "{{ playbook_dir }}/../examples/finance-service"
@@ -96,6 +166,16 @@ pnpm_version:
   returned: always
   type: str
   sample: 10.34.8
+pnpm_major:
+  description: The major version of RV(pnpm_version).
+  returned: always
+  type: int
+  sample: 10
+lockfile_version:
+  description: The C(lockfileVersion) of C(pnpm-lock.yaml), which agrees with RV(pnpm_major).
+  returned: always
+  type: str
+  sample: "9.0"
 packages:
   description: Workspace packages, name to directory relative to the root.
   returned: always
@@ -127,6 +207,90 @@ service:
       description: Production dependencies that are workspace packages (C(workspace:) ranges).
       type: list
       elements: str
+    selected_by:
+      description: How O(service) named the package, C(name) or C(path).
+      type: str
+      sample: path
+    module_type:
+      description: C(esm) when the C(type) of its C(package.json) is C(module), else C(commonjs).
+      type: str
+    start_command:
+      description:
+        - The command that starts the service in its deployed folder (exec form), from the workspace,
+          C([node, <main>]) when C(package.json) has C(main), else a C(start) or C(start:prod) script of
+          the form C(node [options] <file> [arguments]), else C([node, dist/main.js]).
+      type: list
+      elements: str
+      sample: ["node", "dist/main.js"]
+    start_command_source:
+      description: Where RV(service.start_command) came from, e.g. C(services/finance/package.json "main"), or C(default).
+      type: str
+    engines_node:
+      description: The C(engines.node) range of its C(package.json), else of the root C(package.json); empty when neither has one.
+      type: str
+      sample: ">=20.11"
+    engines_node_source:
+      description: The file RV(service.engines_node) came from, relative to the workspace root; empty without one.
+      type: str
+    node_version_file:
+      description: The range the first of C(.nvmrc) and C(.node-version) in its directory, else the root, stands for; empty without one.
+      type: str
+      sample: "22"
+    node_version_file_source:
+      description: That file, relative to the workspace root; empty without one.
+      type: str
+node_base:
+  description:
+    - The base chosen from O(node_bases) for the service's Node version; empty when O(node_bases) is empty.
+  returned: always
+  type: dict
+  contains:
+    major:
+      description: The Node major.
+      type: int
+    runtime:
+      description: The runtime base image of that major.
+      type: str
+    builder:
+      description: The builder base image of that major.
+      type: str
+    reason:
+      description: Why this major, naming the ranges and their files.
+      type: str
+  sample: {"major": 24, "runtime": "node:24-alpine", "builder": "node:24-alpine",
+           "reason": "highest configured major satisfying engines.node '>=20.11' (services/finance/package.json)"}
+install_files:
+  description:
+    - The files besides the C(package.json) files that C(pnpm install) reads, relative to the root, that is
+      C(pnpm-lock.yaml), C(pnpm-workspace.yaml), and when present C(.npmrc), C(.pnpmfile.cjs),
+      C(.pnpmfile.mjs), the C(pnpmfile) setting's file, the patch files of C(patchedDependencies) and an
+      C(onlyBuiltDependenciesFile).
+  returned: always
+  type: list
+  elements: str
+dependency_builds:
+  description: Which dependencies may run build scripts in the install, as the workspace sets it.
+  returned: always
+  type: dict
+  contains:
+    source:
+      description: C(pnpm-workspace.yaml), C(package.json "pnpm" field), or empty when nothing is set.
+      type: str
+    only_built:
+      description: C(onlyBuiltDependencies); null when unset (pnpm 10 then runs no dependency build script, pnpm 8 and 9 all).
+      type: list
+      elements: str
+    never_built:
+      description: C(neverBuiltDependencies).
+      type: list
+      elements: str
+    allow_builds:
+      description: C(allowBuilds) (pnpm 11 and later), package to true or false.
+      type: dict
+builder_env:
+  description: O(builder_env), checked, with string values.
+  returned: always
+  type: dict
 staged:
   description: What was staged in O(dest).
   returned: when O(dest) is set
@@ -167,11 +331,19 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.image_build_context
     HAS_YAML,
     YAML_IMPORT_ERROR,
     BuildInputError,
+    builder_environment,
+    check_catalogs,
+    check_deploy,
+    check_dev_only_imports,
     check_lockfile,
+    check_lockfile_version,
+    choose_node_base,
     content_digest,
     content_tag,
     context_files,
+    dependency_builds,
     inspect_workspace,
+    install_files,
     parse_dockerignore,
     stage,
     staged_dockerignore,
@@ -181,6 +353,9 @@ ARGUMENT_SPEC = {
     "path": {"type": "path", "required": True},
     "service": {"type": "str", "required": True},
     "check_lockfile": {"type": "bool", "default": True},
+    "check_imports": {"type": "bool", "default": False},
+    "node_bases": {"type": "dict", "default": {}},
+    "builder_env": {"type": "dict", "default": {}},
     "dest": {"type": "path"},
     "dockerfile": {"type": "path"},
     "dockerignore": {"type": "path"},
@@ -200,13 +375,32 @@ def run_module(module: AnsibleModule) -> dict:
     params = module.params
     workspace = inspect_workspace(params["path"])
     service = workspace.service(params["service"])
+    lockfile_version = check_lockfile_version(workspace)
+    check_catalogs(workspace)
+    check_deploy(workspace)
     if params["check_lockfile"]:
         check_lockfile(workspace)
+    builds = dependency_builds(workspace)
+    files = install_files(workspace)
+    if params["check_imports"]:
+        check_dev_only_imports(workspace, service["name"])
+    env = builder_environment(params["builder_env"])
+    node_base = (
+        choose_node_base(workspace.node_constraints(service["dir"]), params["node_bases"], root=workspace.root)
+        if params["node_bases"]
+        else {}
+    )
     result = {
         "changed": False,
         "pnpm_version": workspace.pnpm_version,
+        "pnpm_major": workspace.pnpm_major,
+        "lockfile_version": lockfile_version,
         "packages": dict(workspace.packages),
         "service": service,
+        "node_base": node_base,
+        "install_files": files,
+        "dependency_builds": builds,
+        "builder_env": env,
     }
     if not params["dest"]:
         return result

@@ -11,15 +11,24 @@ import pytest
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.image_build_context import (
     BuildInputError,
+    NodeConstraint,
+    builder_environment,
     check_lockfile,
+    choose_node_base,
     content_digest,
     content_tag,
     context_files,
+    highest_satisfying_major,
     inspect_workspace,
     is_ignored,
     lockfile_problems,
+    node_script_command,
+    node_version_file_range,
+    normalize_node_bases,
+    package_of,
     parse_dockerignore,
     pnpm_version,
+    source_imports,
     stage,
 )
 
@@ -89,6 +98,13 @@ def test_example_workspace_is_read(workspace):
     assert service["dependencies"] == sorted(manifest["dependencies"])
     assert "typescript" in service["dev_dependencies"]
     assert service["workspace_dependencies"] == ["@vextrus/money"]
+    assert service["module_type"] == "commonjs"
+    assert service["start_command"] == ["node", manifest["main"]]
+    assert service["start_command_source"] == 'services/finance/package.json "main"'
+    assert (service["engines_node"], service["engines_node_source"]) == (
+        manifest["engines"]["node"],
+        "services/finance/package.json",
+    )
     assert lockfile_problems(ws) == []
 
 
@@ -207,3 +223,225 @@ def test_check_mode_writes_nothing(workspace, tmp_path):
     counts = stage(workspace, tmp_path / "stage", plan, {}, check_mode=True)
     assert counts["updated"] == len(plan.files)
     assert not (tmp_path / "stage").exists()
+
+
+# --------------------------------------------------------------------------- Node versions
+
+MAJORS = (18, 20, 22, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (">=22", 24),
+        (">= 22", 24),
+        ("^20.11", 20),
+        ("^20.11.0", 20),
+        ("~20.11", 20),
+        ("~>20.3", 20),
+        ("20.x", 20),
+        ("20.*", 20),
+        ("20", 20),
+        ("v22", 22),
+        ("=22.11.0", 22),
+        ("22.11.0", 22),
+        (">=18 <23", 22),
+        (">=18 <22", 20),
+        ("<=22", 22),
+        ("<22", 20),
+        ("<22.0.0-0", 20),
+        (">22", 24),
+        (">20.99 <22", 20),
+        ("20 || 22", 22),
+        (">=20.11.0 <21 || >=22.1", 24),
+        ("18 - 22", 22),
+        ("18 - 21.5", 20),
+        ("*", 24),
+        ("", 24),
+        ("x", 24),
+        (">=26", None),
+        ("<18", None),
+        (">21 <22", None),
+        (">=20.0.0-rc.1 <20.0.0", None),
+    ],
+)
+def test_highest_major_some_version_of_which_satisfies_the_range(text, expected):
+    assert highest_satisfying_major(text, MAJORS) == expected
+
+
+@pytest.mark.parametrize("text", ["twenty", ">=x.y", "^^20", "20.1.2.3", ">= >=20", "20.x.1a"])
+def test_not_a_range(text):
+    with pytest.raises(BuildInputError, match=r"^package.json: engines.node: .* is not an npm semver range"):
+        highest_satisfying_major(text, MAJORS, "package.json: engines.node")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20\n", "20"),
+        ("v22.11.0", "v22.11.0"),
+        ("# pinned\n\n24 # the LTS\n", "24"),
+        ("lts/iron", "20"),
+        ("lts/Krypton", "24"),
+        ("lts/*", "*"),
+        ("node", "*"),
+        ("", "*"),
+    ],
+)
+def test_node_version_files(text, expected):
+    assert node_version_file_range(text) == expected
+
+
+def test_unknown_lts_name():
+    with pytest.raises(BuildInputError, match=r"^apps/api/.nvmrc: 'lts/zebra' is not a Node LTS line"):
+        node_version_file_range("lts/zebra", "apps/api/.nvmrc")
+
+
+BASES = {20: {"runtime": "rt:20", "builder": "bd:20"}, "24": {"runtime": "rt:24", "builder": "bd:24"}}
+
+
+@pytest.mark.parametrize(
+    ("constraints", "major"),
+    [
+        ([], 24),
+        ([NodeConstraint(">=20.11", "package.json", "engines.node")], 24),
+        ([NodeConstraint(">=20.11", "package.json", "engines.node"), NodeConstraint("20", ".nvmrc", "the Node version")], 20),
+        ([NodeConstraint("^20 || ^24", "apps/api/package.json", "engines.node")], 24),
+    ],
+)
+def test_choose_node_base(constraints, major):
+    chosen = choose_node_base(constraints, BASES)
+    assert (chosen["major"], chosen["runtime"], chosen["builder"]) == (major, f"rt:{major}", f"bd:{major}")
+    for constraint in constraints:
+        assert constraint.describe() in chosen["reason"]
+
+
+def test_no_base_satisfies():
+    with pytest.raises(BuildInputError) as info:
+        choose_node_base([NodeConstraint(">=22 <24", "apps/api/package.json", "engines.node")], BASES)
+    assert str(info.value) == (
+        "no configured Node base satisfies engines.node '>=22 <24' (apps/api/package.json): expected a major of "
+        "image_build_node_bases some version of which the range allows, found Node 20, 24. Add a base for a "
+        "fitting major to image_build_node_bases, set image_build_base_image and image_build_builder_image, "
+        "or change the range."
+    )
+
+
+@pytest.mark.parametrize(
+    ("bases", "message"),
+    [
+        ({}, "image_build_node_bases is empty"),
+        ({"lts": {"runtime": "a", "builder": "b"}}, "image_build_node_bases: 'lts' is not a Node major version"),
+        ({22: {"runtime": "node:22"}}, "image_build_node_bases: Node 22 must name a runtime and a builder image"),
+        ({22: "node:22"}, r"found 'node:22' \(missing runtime and builder\)"),
+        (["node:22"], "image_build_node_bases must map Node majors"),
+    ],
+)
+def test_bad_node_bases(bases, message):
+    with pytest.raises(BuildInputError, match=message):
+        choose_node_base([], bases)
+
+
+def test_node_bases_keys_may_be_strings_or_numbers():
+    assert normalize_node_bases({"20": {"runtime": " a ", "builder": "b"}}) == {20: {"runtime": "a", "builder": "b"}}
+
+
+# --------------------------------------------------------------------------- start command and imports
+
+
+@pytest.mark.parametrize(
+    ("script", "command"),
+    [
+        ("node dist/main.js", ["node", "dist/main.js"]),
+        ("node --enable-source-maps dist/main", ["node", "--enable-source-maps", "dist/main"]),
+        ("node --import ./otel.mjs build/server.js", ["node", "--import", "./otel.mjs", "build/server.js"]),
+        ("node 'dist/my main.js'", ["node", "dist/my main.js"]),
+        ("nest start", None),
+        ("node", None),
+        ("node --inspect", None),
+        ("node dist/main.js > log.txt", None),
+        ("node $ENTRY", None),
+        ("node /opt/app/main.js", None),
+        ("node 'unterminated", None),
+        (None, None),
+    ],
+)
+def test_node_script_command(script, command):
+    assert node_script_command(script) == command
+
+
+@pytest.mark.parametrize(
+    ("specifier", "package"),
+    [
+        ("lodash", "lodash"),
+        ("lodash/fp", "lodash"),
+        ("@nestjs/core", "@nestjs/core"),
+        ("@nestjs/core/injector", "@nestjs/core"),
+        ("./app.module", None),
+        ("../x", None),
+        ("/abs", None),
+        ("#internal", None),
+        ("node:fs", None),
+        ("fs", None),
+        ("fs/promises", None),
+        ("worker_threads", None),
+        ("virtual:x", None),
+    ],
+)
+def test_package_of(specifier, package):
+    assert package_of(specifier) == package
+
+
+def test_source_imports():
+    source = """
+import Default, { named } from 'a';
+import * as ns from "b";
+import type { T } from 'c';
+import { type U, type V } from 'd';
+import { type W, value } from 'e';
+import 'f';
+export { g } from 'g';
+export * from 'h';
+export type { I } from 'i';
+const j = require('j');
+const k = await import('k');
+import {
+  multi,
+  line,
+} from 'l';
+// import x from 'm';
+/* require('n') */
+const url = 'http://example.test/o'; // import('p')
+obj.require('q');
+import x = require('r');
+"""
+    assert [found[0] for found in source_imports(source)] == ["a", "b", "e", "f", "g", "h", "j", "k", "l", "r"]
+    assert dict(source_imports(source))["l"] == 13
+
+
+# --------------------------------------------------------------------------- builder environment
+
+
+def test_builder_environment():
+    assert builder_environment({"DO_NOT_TRACK": 1, "NEXT_TELEMETRY_DISABLED": True, "A_B": "x y"}) == {
+        "DO_NOT_TRACK": "1",
+        "NEXT_TELEMETRY_DISABLED": "true",
+        "A_B": "x y",
+    }
+    assert not builder_environment(None)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"1ABC": "x"}, r"image_build_builder_env: '1ABC' is not an environment variable name"),
+        ({"A-B": "x"}, r"'A-B' is not an environment variable name"),
+        ({"A B": "x"}, r"'A B' is not an environment variable name"),
+        ({"A": None}, r"image_build_builder_env: A must be a string, number or boolean, found NoneType"),
+        ({"A": {"b": 1}}, r"A must be a string, number or boolean, found dict"),
+        ({"A": "one\ntwo"}, r"the value of A spans several lines"),
+    ],
+)
+def test_bad_builder_environment(values, message):
+    with pytest.raises(BuildInputError, match=message):
+        builder_environment(values)
