@@ -21,7 +21,9 @@ from typing import Any
 RECORD_KEY = "release.json"
 SCHEMA = 1
 MAX_RUNS = 50
-LAST_WEEK = 4
+# The last week of the default week table (10/30/60/100 %). Callers that know the run's week table
+# pass its length as ``last_week``: the guard and the record take the last week from there.
+DEFAULT_LAST_WEEK = 4
 
 WEEK = "week"
 ABORT = "abort"
@@ -120,18 +122,22 @@ def decide(
     force: bool = False,
     stable_image: str = "",
     command: str = "ansible-playbook",
+    last_week: int = DEFAULT_LAST_WEEK,
 ) -> dict[str, Any]:
     """Decide whether a run may go ahead, and with which digest.
 
     ``digest`` is the image the user asked for (or the one week 1 just built); empty means "the
     candidate of the current release". ``stable_image`` is what the stable Deployment runs now.
+    ``last_week`` is the length of the week table: the week that promotes the release, and the week
+    a rollback is recorded at.
     Returns ``allowed``, ``digest`` (what to deploy), ``week``, ``new_release``, ``forced``,
     ``refusal`` (the reason a forced run overrode, or the reason it is refused) and ``message``.
     """
     if action not in ACTIONS:
         raise RecordError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
-    if action == WEEK and not 1 <= int(week) <= LAST_WEEK:
-        raise RecordError(f"week must be 1 to {LAST_WEEK}, got {week!r}")
+    last_week = _last_week(last_week)
+    if action == WEEK and not 1 <= int(week) <= last_week:
+        raise RecordError(f"week must be 1 to {last_week}, got {week!r}")
     week = int(week)
     candidate = record["candidate"]
     highest = int(record["highest_week_passed"])
@@ -140,7 +146,7 @@ def decide(
     if action == ABORT:
         return _decide_abort(record, force)
     if action == ROLLBACK:
-        return _decide_rollback(record, force, stable_image, command)
+        return _decide_rollback(record, force, command, last_week)
 
     wanted = digest or candidate
     if not wanted:
@@ -175,19 +181,27 @@ def _decide_abort(record: Mapping[str, Any], force: bool) -> dict[str, Any]:
     return _result(not refusal or force, record["candidate"], int(record["highest_week_passed"]), False, force, refusal)
 
 
-def _decide_rollback(record: Mapping[str, Any], force: bool, stable_image: str, command: str) -> dict[str, Any]:
+def _decide_rollback(record: Mapping[str, Any], force: bool, command: str, last_week: int) -> dict[str, Any]:
     previous = record["previous_stable"]
     refusal = ""
     if record["state"] not in (PROMOTED, ROLLED_BACK):
         refusal = (f"the release of {_short(record['candidate'])} is {record['state'].lower().replace('_', ' ')}, "
-                   f"not promoted by week {LAST_WEEK}: stable still runs the previous version; remove the canary with "
+                   f"not promoted by week {last_week}: stable still runs the previous version; remove the canary with "
                    f"{command} playbooks/abort.yml")
     elif not previous:
         refusal = (f"the record of {record['service']} has no previous stable digest to restore (the release of "
                    f"{record['candidate']} was the first); deploy a known-good digest with week 1 instead")
     if not previous:
-        return _result(False, "", LAST_WEEK, False, False, refusal, forceable=False)
-    return _result(not refusal or force, previous, LAST_WEEK, False, force, refusal)
+        return _result(False, "", last_week, False, False, refusal, forceable=False)
+    return _result(not refusal or force, previous, last_week, False, force, refusal)
+
+
+def _last_week(value: Any) -> int:
+    """The length of the week table, as an int (a decimal string, as templating may give it, is accepted)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise RecordError(f"last_week must be the length of the week table (an integer of 1 or more), got {value!r}")
+    return int(text)
 
 
 def _result(allowed: bool, digest: str, week: int, new_release: bool, force: bool, refusal: str,
@@ -206,14 +220,17 @@ def _result(allowed: bool, digest: str, week: int, new_release: bool, force: boo
             **({"previous_stable": previous_stable} if previous_stable is not None else {})}
 
 
-def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapping[str, Any], action: str = WEEK) -> dict[str, Any]:
+def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapping[str, Any], action: str = WEEK,
+               last_week: int | None = None) -> dict[str, Any]:
     """The record after a run the guard allowed; ``run`` has ``verdict``, ``started``, ``finished``,
-    ``by`` and optionally ``reason`` and ``report``."""
+    ``by`` and optionally ``reason`` and ``report``. A pass of ``last_week`` promotes the release;
+    without it, the decision's ``last_week`` (a run plan carries it), else DEFAULT_LAST_WEEK."""
     if not decision.get("allowed"):
         raise RecordError("a refused run is not recorded: nothing was written for it")
     verdict = run.get("verdict")
     if verdict not in ("PASS", "FAIL"):
         raise RecordError(f"run verdict must be PASS or FAIL, got {verdict!r}")
+    last_week = _last_week(last_week if last_week is not None else decision.get("last_week", DEFAULT_LAST_WEEK))
     new = json.loads(json.dumps(dict(record)))
     week = int(decision["week"])
     passed = verdict == "PASS"
@@ -226,7 +243,7 @@ def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapp
         if passed:
             new["highest_week_passed"] = max(int(new["highest_week_passed"]), week)
             new["failed_week"] = None
-            new["state"] = PROMOTED if week == LAST_WEEK else IN_PROGRESS
+            new["state"] = PROMOTED if week == last_week else IN_PROGRESS
         else:
             new["failed_week"] = week
             new["state"] = FAILED

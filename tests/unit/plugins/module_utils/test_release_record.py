@@ -161,6 +161,56 @@ def test_bad_guard_input_is_an_error(action: str, n: int) -> None:
         rr.decide(record(), action, n, A)
 
 
+# --- the last week comes from the week table --------------------------------------------------------
+
+@pytest.mark.parametrize(("last", "n"), [(3, 3), (5, 4), (5, 5)])
+def test_the_last_week_is_the_length_of_the_week_table(last: int, n: int) -> None:
+    rec = record(release=1, state=rr.IN_PROGRESS, candidate=A, highest_week_passed=n - 1)
+    decision = rr.decide(rec, rr.WEEK, n, command=CMD, last_week=last)
+    assert decision["allowed"] and decision["week"] == n
+
+
+@pytest.mark.parametrize(("last", "n"), [(3, 4), (5, 6), (4, 5)])
+def test_a_week_beyond_the_table_is_an_error(last: int, n: int) -> None:
+    with pytest.raises(rr.RecordError, match=f"week must be 1 to {last}, got {n}"):
+        rr.decide(record(), rr.WEEK, n, A, last_week=last)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "three", True, None])
+def test_last_week_must_be_a_positive_integer(bad: Any) -> None:
+    with pytest.raises(rr.RecordError, match="last_week must be the length of the week table"):
+        rr.decide(record(), rr.WEEK, 1, A, last_week=bad)
+
+
+def test_the_default_last_week_is_the_four_week_table() -> None:
+    assert rr.DEFAULT_LAST_WEEK == 4
+    rec = record(release=2, state=rr.PROMOTED, candidate=B, previous_stable=A, highest_week_passed=4)
+    assert rr.decide(rec, rr.ROLLBACK, 0)["week"] == 4
+
+
+@pytest.mark.parametrize("last", [3, 5])
+def test_a_rollback_is_at_the_last_week_of_the_table(last: int) -> None:
+    rec = record(release=2, state=rr.PROMOTED, candidate=B, previous_stable=A, highest_week_passed=last)
+    assert (rr.decide(rec, rr.ROLLBACK, 0, last_week=last)["week"]) == last
+    refused = rr.decide(record(release=2, state=rr.IN_PROGRESS, candidate=B, previous_stable=A), rr.ROLLBACK, 0,
+                        command=CMD, last_week=last)
+    assert f"not promoted by week {last}" in refused["refusal"]
+
+
+@pytest.mark.parametrize(("last", "promoted_at"), [(3, 3), (4, 4), (5, 5)])
+def test_passing_the_last_week_of_the_table_promotes(last: int, promoted_at: int) -> None:
+    """last_week is given to record_run, or carried by the decision (a run plan carries it)."""
+    for how in ("argument", "decision"):
+        rec = record()
+        for n in range(1, last + 1):
+            decision = rr.decide(rec, rr.WEEK, n, A if n == 1 else "", last_week=last)
+            if how == "decision":
+                rec = rr.record_run(rec, {**decision, "last_week": last}, RUN)
+            else:
+                rec = rr.record_run(rec, decision, RUN, last_week=last)
+            assert rec["state"] == (rr.PROMOTED if n == promoted_at else rr.IN_PROGRESS), (how, n)
+
+
 # --- the record after a run ------------------------------------------------------------------------
 
 def test_the_record_through_a_release() -> None:

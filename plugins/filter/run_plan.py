@@ -1,0 +1,24 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run_plan filter: every decision of one run, from module_utils.run_plan.
+
+Documentation lives in the sidecar file run_plan.yml.
+"""
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.vextrus.deploy.plugins.module_utils.release_record import WEEK
+from ansible_collections.vextrus.deploy.plugins.module_utils.run_plan import RunPlanError, plan_run
+
+
+def run_plan(record: Any, live: Any, inputs: Any, action: str = WEEK) -> dict[str, Any]:
+    try:
+        return plan_run(record, live, inputs, action).as_dict()
+    except RunPlanError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"run_plan": run_plan}
