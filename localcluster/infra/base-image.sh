@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Base images for localcluster, made locally without pulling anything:
-#   127.0.0.1:5000/vextrus/node-runtime:20   Debian minbase + nodejs 20, ca-certificates
-#                                            (with the host's locally added CA
-#                                            certificates), tini; no npm
-#   127.0.0.1:5000/vextrus/node-build:20     the runtime plus Debian's npm, for builder stages
-#   127.0.0.1:5000/localcluster/pause:3.10   static pod sandbox binary (pause/pause.c)
+# Base images for localcluster, made locally without pulling anything. For each
+# (Node major, Debian suite) pair in NODE_BASES (default 20:trixie 24:forky):
+#   127.0.0.1:5000/vextrus/node-runtime:<major>  Debian <suite> minbase + nodejs <major>,
+#                                                ca-certificates (with the host's locally
+#                                                added CA certificates), tini; no npm
+#   127.0.0.1:5000/vextrus/node-build:<major>    the runtime plus Debian's npm, for builder stages
+# and once:
+#   127.0.0.1:5000/localcluster/pause:3.10       static pod sandbox binary (pause/pause.c)
 #
 # Recipe: debootstrap --variant=minbase, apt-get in a chroot, tar | docker import,
 # tag, push. Each image carries the label org.localcluster.recipe=<hash of its
@@ -12,28 +14,44 @@
 # by the same hash. Nothing is rebuilt while the image with the current recipe
 # exists locally and the registry serves the same digest; an image only missing
 # from the registry is pushed again; an image only missing locally is imported
-# again from the cached tarball.
+# again from the cached tarball. Pairs that need a debootstrap are built in
+# parallel, each in its own subshell with its own log.
 #
 # Usage: base-image.sh [--force]     (--force rebuilds the tarballs)
-# Env:   VEXTRUS_BASE_SUITE (default trixie), VEXTRUS_DEBIAN_MIRROR,
+#        base-image.sh --recipes     (prints "<major> <suite> <recipe>" per pair, builds nothing)
+# Env:   VEXTRUS_NODE_BASES (default "20:trixie 24:forky": space-separated major:suite pairs),
+#        VEXTRUS_BASE_SUITE_<major> (overrides the suite of one listed major; the older
+#        VEXTRUS_BASE_SUITE still sets Node 20's), VEXTRUS_DEBIAN_MIRROR,
 #        VEXTRUS_DEBIAN_SECURITY_MIRROR (default: taken from the host's apt sources)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SUITE="${VEXTRUS_BASE_SUITE:-trixie}"
-NODE_MAJOR=20
-RUNTIME_IMAGE="${REGISTRY_ADDR}/vextrus/node-runtime:${NODE_MAJOR}"
-BUILD_IMAGE="${REGISTRY_ADDR}/vextrus/node-build:${NODE_MAJOR}"
+# The Node bases: major:suite. Debian carries one nodejs major per suite (trixie
+# 20.19, forky 24.x); a suite that ships another major fails the build loudly.
+read -r -a NODE_BASES <<<"${VEXTRUS_NODE_BASES:-20:${VEXTRUS_BASE_SUITE:-trixie} 24:forky}"
+# The pair being worked on: set by select_node_base, read by the recipe functions.
+SUITE=""
+NODE_MAJOR=""
+RUNTIME_IMAGE=""
+BUILD_IMAGE=""
 PAUSE_IMAGE="${REGISTRY_ADDR}/localcluster/pause:3.10"
 PAUSE_SRC="${INFRA_DIR}/pause/pause.c"
 WORK="${CACHE_DIR}/base-images"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 HOST_CA_DIR=/usr/local/share/ca-certificates
 LABEL_RECIPE=org.localcluster.recipe
-BUILD_LOG="${STATE_DIR}/base-image.log"
+MAIN_LOG="${STATE_DIR}/base-image.log"
+BUILD_LOG="${MAIN_LOG}"
 FORCE=0
-[[ ${1:-} == --force ]] && FORCE=1
+PRINT_RECIPES=0
+case ${1:-} in
+  --force) FORCE=1 ;;
+  --recipes) PRINT_RECIPES=1 ;;
+  "") ;;
+  *) die "usage: base-image.sh [--force | --recipes]" ;;
+esac
 
+APT_BUILD_CONF=99-localcluster-build
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
@@ -188,7 +206,8 @@ tar_rootfs() {
   : >"$ROOTFS/etc/resolv.conf"
   tar --numeric-owner --xattrs --acls -C "$ROOTFS" -cf "${out}.tmp" \
     --exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' \
-    --exclude='./var/lib/apt/lists/*' --exclude='./var/cache/apt/*' .
+    --exclude='./var/lib/apt/lists/*' --exclude='./var/cache/apt/*' \
+    --exclude="./etc/apt/apt.conf.d/${APT_BUILD_CONF}" .
   cp "$saved_resolv" "$ROOTFS/etc/resolv.conf"
   rm -f "$saved_resolv"
   mv "${out}.tmp" "$out"
@@ -211,6 +230,8 @@ APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 Acquire::Languages "none";
 CFG
+  # Build-time only (tar_rootfs leaves it out of the images).
+  host_apt_date_checks >"$ROOTFS/etc/apt/apt.conf.d/${APT_BUILD_CONF}"
   rm -f "$ROOTFS/etc/apt/sources.list"
   cat >"$ROOTFS/etc/apt/sources.list.d/debian.sources" <<SRC
 Types: deb
@@ -252,6 +273,39 @@ SRC
 }
 
 NODE_RECIPE=""
+
+# select_node_base MAJOR:SUITE : makes that pair the current one (globals above);
+# its debootstrap/apt/push output goes to its own log.
+select_node_base() {
+  local pair=$1
+  [[ $pair =~ ^([0-9]+):([a-z][a-z0-9-]*)$ ]] ||
+    die "bad entry '${pair}' in VEXTRUS_NODE_BASES (want major:suite, e.g. 24:forky)"
+  NODE_MAJOR=${BASH_REMATCH[1]}
+  local override="VEXTRUS_BASE_SUITE_${NODE_MAJOR}"
+  SUITE=${!override:-${BASH_REMATCH[2]}}
+  RUNTIME_IMAGE="${REGISTRY_ADDR}/vextrus/node-runtime:${NODE_MAJOR}"
+  BUILD_IMAGE="${REGISTRY_ADDR}/vextrus/node-build:${NODE_MAJOR}"
+  NODE_RECIPE=$(node_recipe)
+  BUILD_LOG="${STATE_DIR}/base-image-node${NODE_MAJOR}.log"
+}
+
+# The debootstrap script for SUITE: none (debootstrap picks its own) when the
+# host's debootstrap knows the suite, else Debian's generic "sid" script (a
+# bookworm host has no script for forky; its trixie script is a link to sid).
+# Host tooling, like debootstrap's own version, is not part of the recipe.
+debootstrap_script() {
+  local scripts=/usr/share/debootstrap/scripts
+  [[ -e ${scripts}/${SUITE} || ! -e ${scripts}/sid ]] || echo "${scripts}/sid"
+}
+
+# The host's apt settings on release-file dates (Acquire::Check-Valid-Until,
+# Acquire::Check-Date), as apt.conf lines. The host knows its mirror: one that
+# syncs a testing suite late serves an expired Valid-Until, which the host's apt
+# is told to accept; apt in the chroot does the same, during the build only.
+host_apt_date_checks() {
+  apt-config dump 2>/dev/null | grep -E '^Acquire::Check-(Valid-Until|Date) ' || true
+}
+
 runtime_tar() { echo "${WORK}/node-runtime-${SUITE}-${NODE_RECIPE}.tar"; }
 build_tar() { echo "${WORK}/node-build-${SUITE}-${NODE_RECIPE}.tar"; }
 
@@ -271,8 +325,10 @@ build_node_rootfs() {
 
   log "debootstrap --variant=minbase ${SUITE} from ${MIRROR} (first run: about a minute)"
   t=$(now)
+  local script=()
+  mapfile -t script < <(debootstrap_script)
   debootstrap --variant=minbase --keyring="${KEYRING}" --components=main \
-    "${SUITE}" "$ROOTFS" "${MIRROR}" >>"${BUILD_LOG}" 2>&1 ||
+    "${SUITE}" "$ROOTFS" "${MIRROR}" "${script[@]}" >>"${BUILD_LOG}" 2>&1 ||
     die "debootstrap ${SUITE} failed (see ${BUILD_LOG})"
   log "debootstrap done in $(elapsed "$t")s"
 
@@ -285,7 +341,7 @@ build_node_rootfs() {
   local node_version
   node_version=$(in_chroot node --version)
   [[ $node_version == v${NODE_MAJOR}.* ]] ||
-    die "${SUITE} ships nodejs ${node_version}, need ${NODE_MAJOR}.x (set VEXTRUS_BASE_SUITE)"
+    die "${SUITE} ships nodejs ${node_version}, need ${NODE_MAJOR}.x (set VEXTRUS_BASE_SUITE_${NODE_MAJOR})"
   echo "${node_version#v}" >"${WORK}/nodejs-version-${NODE_RECIPE}"
   slim_rootfs
   log "runtime packages installed in $(elapsed "$t")s (node ${node_version})"
@@ -386,37 +442,118 @@ import_pause() {
 
 # ------------------------------------------------------------- main --------
 
+# node_pair_current : both images of the current pair carry its recipe and the
+# registry serves them.
+node_pair_current() {
+  local ref
+  for ref in "${RUNTIME_IMAGE}" "${BUILD_IMAGE}"; do
+    [[ "$(local_label "$ref")" == "${NODE_RECIPE}" ]] && in_registry "$ref" || return 1
+  done
+}
+
+# ensure_node_pair : the decision table for both images of the current pair.
+# Both node tarballs come from one chroot session: the builder makes both.
+ensure_node_pair() {
+  ensure_image "${RUNTIME_IMAGE}" "${NODE_RECIPE}" "$(runtime_tar)" build_node_rootfs import_runtime
+  ensure_image "${BUILD_IMAGE}" "${NODE_RECIPE}" "$(build_tar)" build_node_rootfs import_build
+}
+
+# ensure_node_pairs PAIR... : runs ensure_node_pair for each pair; with more
+# than one, in parallel subshells whose progress lines say which major they
+# are about. Fails when any pair failed.
+ensure_node_pairs() {
+  if (($# == 1)); then
+    select_node_base "$1"
+    ensure_node_pair
+    return 0
+  fi
+  # Host packages first: two apt-get runs at once would fight over dpkg's lock.
+  ensure_packages debootstrap
+  [[ -r ${KEYRING} ]] || ensure_packages debian-archive-keyring
+  local pair pids=() majors=() i failed=()
+  for pair in "$@"; do
+    (
+      select_node_base "$pair"
+      tag="node ${NODE_MAJOR}/${SUITE}"
+      log() { printf '[infra %s] %s: %s\n' "$(date +%H:%M:%S)" "$tag" "$*" >&2; }
+      die() { printf '[infra %s] %s: ERROR: %s\n' "$(date +%H:%M:%S)" "$tag" "$*" >&2; exit 1; }
+      # Background jobs ignore SIGINT; TERM (from the parent's trap) exits
+      # through the EXIT trap, which removes a half-built rootfs.
+      trap 'exit 143' TERM
+      ensure_node_pair
+    ) &
+    pids+=("$!")
+    majors+=("${pair%%:*}")
+  done
+  # shellcheck disable=SC2064  # the pids are known now
+  trap "kill -TERM ${pids[*]} 2>/dev/null; wait; exit 130" INT TERM
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || failed+=("${majors[$i]}")
+  done
+  trap - INT TERM
+  ((${#failed[@]} == 0)) || die "base images for Node ${failed[*]} failed (see the lines above and ${STATE_DIR}/base-image-node<major>.log)"
+}
+
 main() {
-  local t0
+  local t0 pair pending=() recipes=() summary=() keep=()
   t0=$(now)
+  if ((PRINT_RECIPES)); then
+    for pair in "${NODE_BASES[@]}"; do
+      select_node_base "$pair"
+      echo "${NODE_MAJOR} ${SUITE} ${NODE_RECIPE}"
+    done
+    return 0
+  fi
   if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
     die "docker engine not answering; run localcluster/infra/docker.sh up first"
   fi
   [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://${REGISTRY_ADDR}/v2/")" == 200 ]] ||
     die "registry ${REGISTRY_ADDR} not answering; run localcluster/infra/registry.sh up first"
+  ((${#NODE_BASES[@]})) || die "VEXTRUS_NODE_BASES is empty"
   mkdir -p "${WORK}"
   # One builder at a time (make targets and test fixtures may race).
   exec 9>"${WORK}/.lock"
   flock -w 1800 9 || die "another base-image build holds ${WORK}/.lock"
 
-  NODE_RECIPE=$(node_recipe)
   PAUSE_RECIPE=$(pause_recipe)
-  log "base images: suite ${SUITE}, recipe ${NODE_RECIPE} (pause ${PAUSE_RECIPE})"
+  for pair in "${NODE_BASES[@]}"; do
+    select_node_base "$pair"
+    recipes+=("node ${NODE_MAJOR} ${SUITE} ${NODE_RECIPE}")
+    keep+=(-not -name "*${NODE_RECIPE}*")
+  done
+  log "base images: $(printf '%s, ' "${recipes[@]}")pause ${PAUSE_RECIPE}"
 
+  for pair in "${NODE_BASES[@]}"; do
+    select_node_base "$pair"
+    if ((FORCE)); then
+      log "--force: dropping cached tarballs and local images of recipe ${NODE_RECIPE}"
+      rm -f "$(runtime_tar)" "$(build_tar)"
+      docker image rm -f "${RUNTIME_IMAGE}" "${BUILD_IMAGE}" >/dev/null 2>&1 || true
+    fi
+    if node_pair_current; then
+      ensure_node_pair # says "nothing to do" for both
+    else
+      pending+=("$pair")
+    fi
+  done
+  ((${#pending[@]} == 0)) || ensure_node_pairs "${pending[@]}"
+
+  BUILD_LOG="${MAIN_LOG}"
   if ((FORCE)); then
-    log "--force: dropping cached tarballs and local images of this recipe"
-    rm -f "$(runtime_tar)" "$(build_tar)" "$(pause_tar)"
-    docker image rm -f "${RUNTIME_IMAGE}" "${BUILD_IMAGE}" "${PAUSE_IMAGE}" >/dev/null 2>&1 || true
+    rm -f "$(pause_tar)"
+    docker image rm -f "${PAUSE_IMAGE}" >/dev/null 2>&1 || true
   fi
-  # Both node tarballs come from one chroot session: the builder makes both.
-  ensure_image "${RUNTIME_IMAGE}" "${NODE_RECIPE}" "$(runtime_tar)" build_node_rootfs import_runtime
-  ensure_image "${BUILD_IMAGE}" "${NODE_RECIPE}" "$(build_tar)" build_node_rootfs import_build
   ensure_image "${PAUSE_IMAGE}" "${PAUSE_RECIPE}" "$(pause_tar)" build_pause import_pause
 
   # Old tarballs of earlier recipes only take space.
   find "${WORK}" -maxdepth 1 -type f \( -name 'node-*.tar' -o -name 'pause-*.tar' -o -name 'nodejs-version-*' \) \
-    -not -name "*${NODE_RECIPE}*" -not -name "*${PAUSE_RECIPE}*" -delete
-  log "base images ready in $(elapsed "$t0")s: ${RUNTIME_IMAGE} ($(size_mb "${RUNTIME_IMAGE}")), ${BUILD_IMAGE} ($(size_mb "${BUILD_IMAGE}")), ${PAUSE_IMAGE} ($(size_mb "${PAUSE_IMAGE}"))"
+    "${keep[@]}" -not -name "*${PAUSE_RECIPE}*" -delete
+  for pair in "${NODE_BASES[@]}"; do
+    select_node_base "$pair"
+    summary+=("${RUNTIME_IMAGE} ($(size_mb "${RUNTIME_IMAGE}"))" "${BUILD_IMAGE} ($(size_mb "${BUILD_IMAGE}"))")
+  done
+  summary+=("${PAUSE_IMAGE} ($(size_mb "${PAUSE_IMAGE}"))")
+  log "base images ready in $(elapsed "$t0")s: $(printf '%s, ' "${summary[@]}" | sed 's/, $//')"
 }
 
 main "$@"
