@@ -33,7 +33,7 @@ def main(path: str) -> int:
         for seconds, classname, name in sorted(cases, reverse=True)[:SLOWEST]:
             print(f"{seconds:8.1f} s  {classname}::{name}")
         per_suite: dict[str, list[float]] = defaultdict(list)
-        for seconds, classname, _ in cases:
+        for seconds, classname, _name in cases:
             per_suite[suite_of(classname)].append(seconds)
         print("== time per suite")
         for suite, times in sorted(per_suite.items(), key=lambda item: -sum(item[1])):
