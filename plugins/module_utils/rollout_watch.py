@@ -2,9 +2,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Follow Deployment rollouts through the API's watch and judge them with rollout_status.
 
-One thread per watch (the Deployment, its ReplicaSets and its pods, label selector from the
-Deployment) feeds a queue; every event updates a cache and the rollout is re-evaluated. Watches
-carry the list's resourceVersion and a server-side timeout; on 410 Gone the objects are listed again.
+Three parts:
+
+- the watch (I/O): one thread per watch (the Deployment, its ReplicaSets and its pods, label
+  selector from the Deployment) feeds a queue of WatchEvents; watches carry the list's
+  resourceVersion and a server-side timeout; on 410 Gone the objects are listed again;
+- the step (pure): ``apply_event`` turns the GateState and one event into the next GateState, with
+  the verdict so far of every Deployment; ``watch_loop`` feeds it events until the gate is settled
+  or the deadline passes;
+- the result (pure): ``gate_result`` builds the module's result and message from the final state.
 
 A pod the scheduler cannot place produces no further events, so the loop also wakes up when the
 unschedulable grace of a pending pod runs out. That grace is measured on this process's monotonic
@@ -20,8 +26,8 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import (
@@ -86,36 +92,264 @@ def _raw(response: Any) -> dict[str, Any]:
     return json.loads(response.data)
 
 
-@dataclass
-class _Tracked:
-    name: str
-    deployment: dict[str, Any]
+@dataclass(frozen=True)
+class GateRules:
+    """What fails a rollout besides the pod states rollout_status judges."""
+
+    max_restarts: int = 1
+    unschedulable_grace: float = 60
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One event of the watch on a Deployment, its ReplicaSets or its pods.
+
+    ``type`` is the API's ADDED, MODIFIED or DELETED; RELIST after 410 Gone (``obj`` is then the new
+    listing); RETRY when the stream broke and is resumed, FAILURE when the watch ended with an API
+    error (both with ``obj["message"]``).
+    """
+
+    owner: str  # the Deployment the watch belongs to
+    kind: str  # deployments, replicasets or pods
+    type: str
+    obj: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RolloutState:
+    """What the gate knows of one Deployment's rollout."""
+
+    deployment: Mapping[str, Any]
     selector: str
-    replicasets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    pods: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # pod name -> time.monotonic() when the gate first saw the pod Unschedulable
-    unschedulable_since: dict[str, float] = field(default_factory=dict)
+    replicasets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    pods: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # pod name -> monotonic time at which the gate first saw the pod Unschedulable
+    unschedulable_since: Mapping[str, float] = field(default_factory=dict)
 
-    def verdict(self, max_restarts: int, unschedulable_grace: float | None = None) -> RolloutVerdict:
-        now = time.monotonic()
-        pending = {name for name, pod in self.pods.items() if unschedulable_condition(pod) is not None}
-        self.unschedulable_since = {name: self.unschedulable_since.get(name, now) for name in pending}
-        return evaluate_rollout(
-            self.deployment,
-            list(self.replicasets.values()),
-            list(self.pods.values()),
-            max_restarts,
-            unschedulable_grace,
-            {name: now - since for name, since in self.unschedulable_since.items()},
+
+@dataclass(frozen=True)
+class GateState:
+    """The gate after each event: the objects of every watched Deployment and its verdict so far."""
+
+    namespace: str
+    rollouts: Mapping[str, RolloutState]
+    verdicts: Mapping[str, RolloutVerdict] = field(default_factory=dict)
+    watch_retries: tuple[str, ...] = ()
+
+    @property
+    def settled(self) -> bool:
+        """A rollout failed, or every one succeeded: no further event can change the verdict."""
+        states = [verdict.state for verdict in self.verdicts.values()]
+        return FAILED in states or all(state == SUCCEEDED for state in states)
+
+    @property
+    def failure(self) -> RolloutVerdict | None:
+        return next((verdict for verdict in self.verdicts.values() if verdict.state == FAILED), None)
+
+
+def by_name(items: Iterable[Mapping[str, Any]] | None) -> dict[str, Mapping[str, Any]]:
+    return {item["metadata"]["name"]: item for item in items or []}
+
+
+def _judge(rollout: RolloutState, now: float, rules: GateRules) -> tuple[RolloutState, RolloutVerdict]:
+    """The rollout's verdict at ``now``; pods Unschedulable since an earlier sighting keep that time."""
+    since = {
+        name: rollout.unschedulable_since.get(name, now)
+        for name, pod in rollout.pods.items()
+        if unschedulable_condition(pod) is not None
+    }
+    verdict = evaluate_rollout(
+        rollout.deployment,
+        list(rollout.replicasets.values()),
+        list(rollout.pods.values()),
+        rules.max_restarts,
+        rules.unschedulable_grace,
+        {name: now - seen for name, seen in since.items()},
+    )
+    return replace(rollout, unschedulable_since=since), verdict
+
+
+def judge_all(state: GateState, now: float, rules: GateRules) -> GateState:
+    """Every rollout judged again at ``now`` (at the start, and when an unschedulable grace runs out)."""
+    judged = {name: _judge(rollout, now, rules) for name, rollout in state.rollouts.items()}
+    return replace(
+        state,
+        rollouts={name: rollout for name, (rollout, _verdict) in judged.items()},
+        verdicts={name: verdict for name, (_rollout, verdict) in judged.items()},
+    )
+
+
+def apply_event(state: GateState, event: WatchEvent, now: float, rules: GateRules) -> GateState:
+    """The gate after one watch event, with the event's Deployment judged again at ``now``.
+
+    Raises RolloutGateError when the watch failed or the Deployment was deleted.
+    """
+    if event.type == "FAILURE":
+        raise RolloutGateError(
+            f"watching {event.kind} of Deployment {state.namespace}/{event.owner} failed: {event.obj['message']}"
         )
+    if event.type == "RETRY":
+        return replace(state, watch_retries=(*state.watch_retries, f"{event.kind} of {event.owner}: {event.obj['message']}"))
+    rollout = state.rollouts[event.owner]
+    if event.kind == "deployments":
+        if event.type == "DELETED":
+            raise RolloutGateError(f"Deployment {state.namespace}/{event.owner} was deleted during the rollout")
+        if event.type != "RELIST":
+            rollout = replace(rollout, deployment=event.obj)
+        elif event.obj.get("items"):
+            rollout = replace(rollout, deployment=event.obj["items"][0])
+    else:
+        store = dict(rollout.replicasets if event.kind == "replicasets" else rollout.pods)
+        if event.type == "RELIST":
+            store = by_name(event.obj.get("items"))
+        elif event.type == "DELETED":
+            store.pop(event.obj["metadata"]["name"], None)
+        else:
+            store[event.obj["metadata"]["name"]] = event.obj
+        rollout = replace(rollout, **{event.kind: store})
+    rollout, verdict = _judge(rollout, now, rules)
+    return replace(
+        state,
+        rollouts={**state.rollouts, event.owner: rollout},
+        verdicts={**state.verdicts, event.owner: verdict},
+    )
 
-    def grace_ends(self, unschedulable_grace: float) -> list[float]:
-        """Monotonic times at which pending pods reach the unschedulable grace."""
-        return [since + unschedulable_grace for since in self.unschedulable_since.values()]
 
+def next_wakeup(state: GateState, now: float, rules: GateRules) -> float | None:
+    """Seconds until the next pending pod reaches its grace (the scheduler sends no event then)."""
+    ends = [
+        seen + rules.unschedulable_grace
+        for rollout in state.rollouts.values()
+        for seen in rollout.unschedulable_since.values()
+        if seen + rules.unschedulable_grace > now
+    ]
+    return min(ends) - now if ends else None
+
+
+def watch_loop(
+    state: GateState,
+    next_event: Callable[[float], WatchEvent | None],
+    deadline: float,
+    rules: GateRules,
+    clock: Callable[[], float] = time.monotonic,
+) -> GateState:
+    """Apply events until the gate is settled or ``deadline`` (on ``clock``) has passed.
+
+    ``next_event(seconds)`` returns the next event, or None when none came within ``seconds``. The
+    loop also wakes up when a pending pod's unschedulable grace runs out. An unsettled gate is judged
+    once more at the end, so a timeout's message tells how long a pod has been waiting by then.
+    """
+    while not state.settled:
+        now = clock()
+        remaining = deadline - now
+        if remaining <= 0:
+            break
+        wakeup = next_wakeup(state, now, rules)
+        event = next_event(remaining if wakeup is None else min(remaining, wakeup))
+        if event is not None:
+            state = apply_event(state, event, clock(), rules)
+        elif wakeup is not None and wakeup < remaining:
+            state = judge_all(state, clock(), rules)
+        else:
+            break
+    return state if state.settled else judge_all(state, clock(), rules)
+
+
+def _rollout_report(verdict: RolloutVerdict) -> dict[str, Any]:
+    return {
+        "state": verdict.state,
+        "reason": verdict.reason,
+        "message": verdict.message,
+        "ready": verdict.ready_ratio,
+        "updated": verdict.updated,
+        "available": verdict.available,
+        "old_pods": verdict.old_pods,
+        "new_replicaset": verdict.new_replicaset,
+        "revision": verdict.revision,
+    }
+
+
+def _failure_message(failed: RolloutVerdict, namespace: str, quote: str | None, elapsed: float) -> str:
+    if failed.container is None:  # an Unschedulable pod or the Deployment's own condition
+        what = failed.message.removeprefix(f'Deployment "{failed.deployment}" failed: ')
+    else:
+        counts = (
+            f"exit code {failed.exit_code}, {failed.restart_count} restarts"
+            if failed.exit_code is not None
+            else f"{failed.restart_count} restarts"
+        )
+        what = f"pod {failed.pod} container {failed.container} is {failed.reason} ({counts})"
+    return (
+        f"rollout of Deployment {namespace}/{failed.deployment} failed: {what}"
+        + (f'; log: "{quote}"' if quote else "")
+        + f"; ready {failed.ready_ratio} after {elapsed:g} s"
+    )
+
+
+def gate_result(
+    state: GateState,
+    ignored: Mapping[str, Mapping[str, str]],
+    *,
+    timeout: int,
+    elapsed: float,
+    check_mode: bool = False,
+    logs: list[str] | None = None,
+    log_source: str = "",
+) -> dict[str, Any]:
+    """The module result for the gate's final state; ``failed`` is set when a rollout failed or did
+    not complete in time. ``ignored`` holds the missing or scaled-to-zero Deployments allow_missing
+    let pass; ``logs`` and ``log_source`` are those of the failed container, if any."""
+    report = {**ignored, **{name: _rollout_report(verdict) for name, verdict in state.verdicts.items()}}
+    result: dict[str, Any] = {
+        "changed": False,
+        "elapsed": elapsed,
+        "ready": {name: data["ready"] for name, data in report.items()},
+        "deployments": report,
+    }
+    if state.watch_retries:
+        result["watch_retries"] = list(state.watch_retries)
+    failed = state.failure
+    if failed is not None:
+        logs = logs or []
+        result.update(
+            failed=True,
+            msg=_failure_message(failed, state.namespace, first_error_line(logs), elapsed),
+            deployment=failed.deployment,
+            pod=failed.pod,
+            container=failed.container,
+            reason=failed.reason,
+            message=failed.message,
+            exit_code=failed.exit_code,
+            restart_count=failed.restart_count,
+            logs=logs,
+            log_source=log_source,
+        )
+        return result
+    pending = [verdict for verdict in state.verdicts.values() if verdict.state != SUCCEEDED]
+    if pending and not check_mode:
+        worst = pending[0]
+        result.update(
+            failed=True,
+            reason="Timeout",
+            deployment=worst.deployment,
+            message=worst.message,
+            msg=(
+                f"rollout of Deployment {state.namespace}/{worst.deployment} did not complete within {timeout} s: "
+                f"{worst.message}. Look at 'kubectl -n {state.namespace} describe deployment {worst.deployment}', "
+                "or raise timeout if the rollout is only slow."
+            ),
+        )
+        return result
+    result["msg"] = (
+        "rollouts complete: " + ", ".join(f"{name} {data['ready']}" for name, data in report.items())
+        if not pending
+        else "check mode: " + "; ".join(verdict.message for verdict in pending)
+    )
+    return result
 
 class _Api:
     def __init__(self, api_client: Any, namespace: str) -> None:
+        self.client = api_client
         self.core = k8s_client.CoreV1Api(api_client)
         self.apps = k8s_client.AppsV1Api(api_client)
         self.namespace = namespace
@@ -128,20 +362,15 @@ class _Api:
                 return None
             raise
 
-    def list_objects(self, kind: str, **selectors: str) -> dict[str, Any]:
-        fn = {
-            "pods": self.core.list_namespaced_pod,
-            "replicasets": self.apps.list_namespaced_replica_set,
-            "deployments": self.apps.list_namespaced_deployment,
-        }[kind]
-        return _raw(fn(self.namespace, _preload_content=False, **selectors))
-
     def list_fn(self, kind: str) -> Callable[..., Any]:
         return {
             "pods": self.core.list_namespaced_pod,
             "replicasets": self.apps.list_namespaced_replica_set,
             "deployments": self.apps.list_namespaced_deployment,
         }[kind]
+
+    def list_objects(self, kind: str, **selectors: str) -> dict[str, Any]:
+        return _raw(self.list_fn(kind)(self.namespace, _preload_content=False, **selectors))
 
     def log(self, pod: str, container: str, lines: int, previous: bool) -> list[str]:
         text = self.core.read_namespaced_pod_log(
@@ -155,7 +384,7 @@ def _watch_thread(
     kind: str,
     selectors: dict[str, str],
     resource_version: str,
-    events: "queue.Queue[tuple[str, str, str, dict[str, Any]]]",
+    events: "queue.Queue[WatchEvent]",
     stop: threading.Event,
     deadline: float,
     owner: str,
@@ -186,18 +415,18 @@ def _watch_thread(
                     continue
                 version = (raw.get("metadata") or {}).get("resourceVersion") or version
                 if event["type"] != "BOOKMARK":
-                    events.put((owner, kind, event["type"], raw))
+                    events.put(WatchEvent(owner, kind, event["type"], raw))
         except ApiException as exc:
             if getattr(exc, "status", None) != 410:
-                events.put((owner, kind, "FAILURE", {"message": str(exc)}))
+                events.put(WatchEvent(owner, kind, "FAILURE", {"message": str(exc)}))
                 return
             listing = api.list_objects(kind, **selectors)
             version = listing["metadata"].get("resourceVersion", "")
-            events.put((owner, kind, "RELIST", listing))
+            events.put(WatchEvent(owner, kind, "RELIST", listing))
         except Exception as exc:  # the stream broke (connection reset): try again with the last version
             if stop.is_set():
                 return
-            events.put((owner, kind, "RETRY", {"message": f"{type(exc).__name__}: {exc}"}))
+            events.put(WatchEvent(owner, kind, "RETRY", {"message": f"{type(exc).__name__}: {exc}"}))
             time.sleep(0.2)
 
 
@@ -213,6 +442,79 @@ def _collect_logs(api: _Api, verdict: RolloutVerdict, lines: int) -> tuple[list[
         if logs or not previous:
             return logs, "previous" if previous else "current"
     return [], "; ".join(notes)
+
+
+def _read_rollouts(
+    api: _Api, namespace: str, names: list[str], allow_missing: bool
+) -> tuple[dict[str, RolloutState], dict[str, dict[str, str]], dict[tuple[str, str], str]]:
+    """Each named Deployment with its ReplicaSets and pods as listed now; the missing or scaled-to-zero
+    ones allow_missing lets pass; the resourceVersion each watch starts from."""
+    rollouts: dict[str, RolloutState] = {}
+    ignored: dict[str, dict[str, str]] = {}
+    versions: dict[tuple[str, str], str] = {}
+    for name in dict.fromkeys(names):
+        try:
+            deployment = api.read_deployment(name)
+        except ApiException as exc:
+            raise RolloutGateError(f"cannot read Deployment {namespace}/{name}: {exc.status} {exc.reason}") from exc
+        except Exception as exc:  # urllib3 connection errors: the API server is not reachable
+            host = getattr(getattr(api.client, "configuration", None), "host", "the API server")
+            raise RolloutGateError(
+                f"cannot reach the Kubernetes API at {host} to read Deployment {namespace}/{name}: "
+                f"{type(exc).__name__}; check the kubeconfig/context and that the cluster is up"
+            ) from exc
+        replicas = None if deployment is None else int((deployment.get("spec") or {}).get("replicas", 1))
+        if deployment is None or replicas == 0:
+            state = "missing" if deployment is None else "scaled to 0 replicas"
+            if not allow_missing:
+                raise RolloutGateError(
+                    f"Deployment {namespace}/{name} is {state}; the gate needs a running rollout. "
+                    "Apply it first, remove it from 'deployments', or set allow_missing: true to ignore it."
+                )
+            ignored[name] = {"state": "missing" if deployment is None else "scaled_to_zero", "ready": "0/0"}
+            continue
+        selector = label_selector(deployment)
+        listed = {}
+        for kind in ("replicasets", "pods"):
+            listing = api.list_objects(kind, label_selector=selector)
+            versions[(name, kind)] = listing["metadata"].get("resourceVersion", "")
+            listed[kind] = by_name(listing.get("items"))
+        versions[(name, "deployments")] = deployment["metadata"].get("resourceVersion", "")
+        rollouts[name] = RolloutState(deployment, selector, listed["replicasets"], listed["pods"])
+    return rollouts, ignored, versions
+
+
+def _start_watches(
+    api: _Api,
+    state: GateState,
+    versions: Mapping[tuple[str, str], str],
+    events: "queue.Queue[WatchEvent]",
+    stop: threading.Event,
+    deadline: float,
+) -> None:
+    """One thread per watch: each Deployment by name, its ReplicaSets and its pods by its selector."""
+    for name, rollout in state.rollouts.items():
+        for kind, selectors in (
+            ("deployments", {"field_selector": f"metadata.name={name}"}),
+            ("replicasets", {"label_selector": rollout.selector}),
+            ("pods", {"label_selector": rollout.selector}),
+        ):
+            threading.Thread(
+                target=_watch_thread,
+                args=(api, kind, selectors, versions[(name, kind)], events, stop, deadline, name),
+                name=f"watch {kind} of {name}",
+                daemon=True,
+            ).start()
+
+
+def _queue_reader(events: "queue.Queue[WatchEvent]") -> Callable[[float], WatchEvent | None]:
+    def next_event(seconds: float) -> WatchEvent | None:
+        try:
+            return events.get(timeout=seconds)
+        except queue.Empty:
+            return None
+
+    return next_event
 
 
 def run_rollout_gate(
@@ -234,189 +536,22 @@ def run_rollout_gate(
         raise RolloutGateError(f"unschedulable_grace must be 0 or more seconds, got {unschedulable_grace}")
     start = time.monotonic()
     deadline = start + timeout
+    rules = GateRules(max_restarts, unschedulable_grace)
     api = _Api(api_client, namespace)
-    tracked: dict[str, _Tracked] = {}
-    report: dict[str, dict[str, Any]] = {}
-    versions: dict[tuple[str, str], str] = {}
-    for name in dict.fromkeys(deployments):
+    rollouts, ignored, versions = _read_rollouts(api, namespace, deployments, allow_missing)
+    state = judge_all(GateState(namespace, rollouts), time.monotonic(), rules)
+    if not check_mode and rollouts and not state.settled:
+        events: "queue.Queue[WatchEvent]" = queue.Queue()
+        stop = threading.Event()
         try:
-            deployment = api.read_deployment(name)
-        except ApiException as exc:
-            raise RolloutGateError(f"cannot read Deployment {namespace}/{name}: {exc.status} {exc.reason}") from exc
-        except Exception as exc:  # urllib3 connection errors: the API server is not reachable
-            host = getattr(getattr(api_client, "configuration", None), "host", "the API server")
-            raise RolloutGateError(
-                f"cannot reach the Kubernetes API at {host} to read Deployment {namespace}/{name}: "
-                f"{type(exc).__name__}; check the kubeconfig/context and that the cluster is up"
-            ) from exc
-        replicas = None if deployment is None else int((deployment.get("spec") or {}).get("replicas", 1))
-        if deployment is None or replicas == 0:
-            state = "missing" if deployment is None else "scaled to 0 replicas"
-            if not allow_missing:
-                raise RolloutGateError(
-                    f"Deployment {namespace}/{name} is {state}; the gate needs a running rollout. "
-                    "Apply it first, remove it from 'deployments', or set allow_missing: true to ignore it."
-                )
-            report[name] = {"state": "missing" if deployment is None else "scaled_to_zero", "ready": "0/0"}
-            continue
-        selector = label_selector(deployment)
-        item = _Tracked(name, deployment, selector)
-        for kind, store in (("replicasets", item.replicasets), ("pods", item.pods)):
-            listing = api.list_objects(kind, label_selector=selector)
-            versions[(name, kind)] = listing["metadata"].get("resourceVersion", "")
-            store.update({o["metadata"]["name"]: o for o in listing.get("items") or []})
-        versions[(name, "deployments")] = deployment["metadata"].get("resourceVersion", "")
-        tracked[name] = item
-
-    def evaluate() -> dict[str, RolloutVerdict]:
-        return {name: item.verdict(max_restarts, unschedulable_grace) for name, item in tracked.items()}
-
-    def next_wakeup(now: float) -> float | None:
-        """Seconds until the next pending pod reaches its grace (the scheduler sends no event then)."""
-        ends = [end for item in tracked.values() for end in item.grace_ends(unschedulable_grace) if end > now]
-        return min(ends) - now if ends else None
-
-    verdicts = evaluate()
-    events: "queue.Queue[tuple[str, str, str, dict[str, Any]]]" = queue.Queue()
-    stop = threading.Event()
-    threads = []
-    waiting = not check_mode and tracked and not _settled(verdicts)
-    if waiting:
-        for name, item in tracked.items():
-            for kind, selectors in (
-                ("deployments", {"field_selector": f"metadata.name={name}"}),
-                ("replicasets", {"label_selector": item.selector}),
-                ("pods", {"label_selector": item.selector}),
-            ):
-                thread = threading.Thread(
-                    target=_watch_thread,
-                    args=(api, kind, selectors, versions[(name, kind)], events, stop, deadline, name),
-                    name=f"watch {kind} of {name}",
-                    daemon=True,
-                )
-                thread.start()
-                threads.append(thread)
-    watch_problems: list[str] = []
-    try:
-        while waiting and not _settled(verdicts):
-            now = time.monotonic()
-            remaining = deadline - now
-            if remaining <= 0:
-                break
-            wakeup = next_wakeup(now)
-            try:
-                owner, kind, etype, obj = events.get(timeout=remaining if wakeup is None else min(remaining, wakeup))
-            except queue.Empty:
-                if wakeup is not None and wakeup < remaining:
-                    verdicts = evaluate()
-                    continue
-                break
-            item = tracked[owner]
-            if etype in ("FAILURE", "RETRY"):
-                watch_problems.append(f"{kind} of {owner}: {obj['message']}")
-                if etype == "FAILURE":
-                    raise RolloutGateError(f"watching {kind} of Deployment {namespace}/{owner} failed: {obj['message']}")
-                continue
-            if kind == "deployments":
-                if etype == "DELETED":
-                    raise RolloutGateError(f"Deployment {namespace}/{owner} was deleted during the rollout")
-                if etype != "RELIST":
-                    item.deployment = obj
-                elif obj.get("items"):
-                    item.deployment = obj["items"][0]
-            else:
-                store = item.replicasets if kind == "replicasets" else item.pods
-                if etype == "RELIST":
-                    store.clear()
-                    store.update({o["metadata"]["name"]: o for o in obj.get("items") or []})
-                elif etype == "DELETED":
-                    store.pop(obj["metadata"]["name"], None)
-                else:
-                    store[obj["metadata"]["name"]] = obj
-            verdicts[owner] = item.verdict(max_restarts, unschedulable_grace)
-    finally:
-        stop.set()
-    if waiting and not _settled(verdicts):
-        verdicts = evaluate()  # the timeout's message tells how long a pod has been waiting for a node by now
-
+            _start_watches(api, state, versions, events, stop, deadline)
+            state = watch_loop(state, _queue_reader(events), deadline, rules)
+        finally:
+            stop.set()
     elapsed = round(time.monotonic() - start, 3)
-    for name, verdict in verdicts.items():
-        report[name] = {
-            "state": verdict.state,
-            "reason": verdict.reason,
-            "message": verdict.message,
-            "ready": verdict.ready_ratio,
-            "updated": verdict.updated,
-            "available": verdict.available,
-            "old_pods": verdict.old_pods,
-            "new_replicaset": verdict.new_replicaset,
-            "revision": verdict.revision,
-        }
-    result: dict[str, Any] = {
-        "changed": False,
-        "elapsed": elapsed,
-        "ready": {name: data["ready"] for name, data in report.items()},
-        "deployments": report,
-    }
-    if watch_problems:
-        result["watch_retries"] = watch_problems
-    failed = next((v for v in verdicts.values() if v.state == FAILED), None)
-    if failed is not None:
-        # an Unschedulable pod has no container, hence no log
-        logs, source = ([], "") if failed.container is None else _collect_logs(api, failed, log_lines)
-        quote = first_error_line(logs)
-        msg = (
-            f"rollout of Deployment {namespace}/{failed.deployment} failed: "
-            + (
-                f"pod {failed.pod} container {failed.container} is {failed.reason}"
-                + (
-                    f" (exit code {failed.exit_code}, {failed.restart_count} restarts)"
-                    if failed.exit_code is not None
-                    else f" ({failed.restart_count} restarts)"
-                )
-                if failed.container is not None
-                else failed.message.removeprefix(f'Deployment "{failed.deployment}" failed: ')
-            )
-            + (f'; log: "{quote}"' if quote else "")
-            + f"; ready {failed.ready_ratio} after {elapsed:g} s"
-        )
-        result.update(
-            failed=True,
-            msg=msg,
-            deployment=failed.deployment,
-            pod=failed.pod,
-            container=failed.container,
-            reason=failed.reason,
-            message=failed.message,
-            exit_code=failed.exit_code,
-            restart_count=failed.restart_count,
-            logs=logs,
-            log_source=source,
-        )
-        return result
-    pending = [v for v in verdicts.values() if v.state != SUCCEEDED]
-    if pending and not check_mode:
-        worst = pending[0]
-        result.update(
-            failed=True,
-            reason="Timeout",
-            deployment=worst.deployment,
-            message=worst.message,
-            msg=(
-                f"rollout of Deployment {namespace}/{worst.deployment} did not complete within {timeout} s: "
-                f"{worst.message}. Look at 'kubectl -n {namespace} describe deployment {worst.deployment}', "
-                "or raise timeout if the rollout is only slow."
-            ),
-        )
-        return result
-    result["msg"] = (
-        "rollouts complete: " + ", ".join(f"{n} {d['ready']}" for n, d in report.items())
-        if not pending
-        else "check mode: " + "; ".join(v.message for v in pending)
+    failed = state.failure
+    # an Unschedulable pod has no container, hence no log
+    logs, source = ([], "") if failed is None or failed.container is None else _collect_logs(api, failed, log_lines)
+    return gate_result(
+        state, ignored, timeout=timeout, elapsed=elapsed, check_mode=check_mode, logs=logs, log_source=source
     )
-    return result
-
-
-def _settled(verdicts: Mapping[str, RolloutVerdict]) -> bool:
-    states = [v.state for v in verdicts.values()]
-    return FAILED in states or all(s == SUCCEEDED for s in states)

@@ -1,17 +1,40 @@
+"""The rollout gate's pure parts: one event applied to the gate state, the loop over recorded event
+streams, and the result built from the final state.
+
+The event streams replay the recorded `kubectl get deploy,rs,pods -o json` Lists of fixtures/rollout
+in the order a rollout produces them: the gate starts from the Deployment whose new generation the
+controller has not observed yet, then the ReplicaSets and pods arrive (ADDED), and the Deployment's
+recorded status comes last (MODIFIED)."""
+
+from __future__ import annotations
+
+import copy
 import json
-import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import FAILED, PROGRESSING
+from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import FAILED, PROGRESSING, SUCCEEDED
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_watch import (
+    GateRules,
+    GateState,
     RolloutGateError,
-    _Tracked,
+    RolloutState,
+    WatchEvent,
+    apply_event,
     first_error_line,
+    gate_result,
+    judge_all,
     label_selector,
+    next_wakeup,
     run_rollout_gate,
+    watch_loop,
 )
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rollout"
+NAMESPACE = "vextrus-production"
+RULES = GateRules(max_restarts=1, unschedulable_grace=60)
 
 SEED_LOG = [
     "node:internal/modules/cjs/loader:1143",
@@ -22,6 +45,56 @@ SEED_LOG = [
     "Require stack:",
     "- /app/dist/main.js",
 ]
+
+
+def _items(case: str) -> list[dict]:
+    return json.loads((FIXTURES / f"{case}.json").read_text())["items"]
+
+
+def _selected(deployment: dict, obj: dict) -> bool:
+    labels = obj["metadata"].get("labels") or {}
+    return all(labels.get(k) == v for k, v in deployment["spec"]["selector"]["matchLabels"].items())
+
+
+def _unobserved(deployment: dict) -> dict:
+    """The Deployment as the gate first sees it: its new generation not yet observed by the controller."""
+    before = copy.deepcopy(deployment)
+    before["status"]["observedGeneration"] = before["metadata"]["generation"] - 1
+    return before
+
+
+def recorded(case: str, name: str = "finance-service") -> tuple[GateState, list[WatchEvent]]:
+    """The gate's start and the event stream that brings it to the recorded List of ``case``."""
+    items = _items(case)
+    deployment = next(i for i in items if i["kind"] == "Deployment" and i["metadata"]["name"] == name)
+    owned = [i for i in items if i["kind"] != "Deployment" and _selected(deployment, i)]
+    start = GateState(NAMESPACE, {name: RolloutState(_unobserved(deployment), label_selector(deployment))})
+    events = [WatchEvent(name, "replicasets", "ADDED", i) for i in owned if i["kind"] == "ReplicaSet"]
+    events += [WatchEvent(name, "pods", "ADDED", i) for i in owned if i["kind"] == "Pod"]
+    events.append(WatchEvent(name, "deployments", "MODIFIED", deployment))
+    return judge_all(start, 0.0, RULES), events
+
+
+class Replay:
+    """An event source on a fake monotonic clock: each event comes ``gap`` seconds after the last;
+    once the stream has run dry, every wait lasts as long as the loop asked for."""
+
+    def __init__(self, events: list[WatchEvent], gap: float = 0.5) -> None:
+        self.events = list(events)
+        self.gap = gap
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def next_event(self, seconds: float) -> WatchEvent | None:
+        self.waits.append(seconds)
+        if self.events and self.gap <= seconds:
+            self.now += self.gap
+            return self.events.pop(0)
+        self.now += seconds
+        return None
 
 
 @pytest.mark.parametrize(
@@ -59,38 +132,306 @@ def test_label_selector_empty():
         label_selector({"metadata": {"name": "x"}, "spec": {"selector": {}}})
 
 
-def _tracked_unschedulable() -> _Tracked:
-    items = json.loads((Path(__file__).parent / "fixtures" / "rollout" / "unschedulable.json").read_text())["items"]
+# -- the step: one event applied to the state -------------------------------------------------------
+
+# fixture, Deployment, verdict (state, reason) once the whole recorded stream has been applied
+STREAMS = [
+    ("healthy", "finance-service", SUCCEEDED, "RolloutComplete"),
+    ("canary_beside_stable", "finance-service", SUCCEEDED, "RolloutComplete"),
+    ("canary_beside_stable", "finance-service-canary", SUCCEEDED, "RolloutComplete"),
+    ("crashloop", "finance-service", FAILED, "CrashLoopBackOff"),
+    ("image_pull_backoff", "finance-service", FAILED, "ImagePullBackOff"),
+    ("err_image_pull", "finance-service", FAILED, "ErrImagePull"),
+    ("invalid_image_name", "finance-service", FAILED, "InvalidImageName"),
+    ("create_container_config_error", "finance-service", FAILED, "CreateContainerConfigError"),
+    ("create_container_error", "finance-service", FAILED, "CreateContainerError"),
+    ("run_container_error", "finance-service", FAILED, "RunContainerError"),
+    ("oom_killed", "finance-service", FAILED, "OOMKilled"),
+    ("restart_limit", "finance-service", FAILED, "RestartLimitExceeded"),
+    ("init_crashloop", "finance-service", FAILED, "CrashLoopBackOff"),
+    ("deadline_exceeded", "finance-service", FAILED, "ProgressDeadlineExceeded"),
+    ("slow_healthy", "finance-service", PROGRESSING, "OldReplicasPending"),
+    ("old_rs_crash", "finance-service", PROGRESSING, "OldReplicasPending"),
+    ("old_pod_terminating", "finance-service", PROGRESSING, "OldReplicasPending"),
+    ("generation_not_observed", "finance-service", PROGRESSING, "GenerationNotObserved"),
+    ("unschedulable", "finance-service", PROGRESSING, "UpdatingReplicas"),
+]
+
+
+def test_every_fixture_is_replayed():
+    replayed = {case for case, *_ in STREAMS} | {"scaled_to_zero"}  # allow_missing: never watched
+    assert replayed == {p.stem for p in FIXTURES.glob("*.json")}
+
+
+@pytest.mark.parametrize(("case", "name", "state", "reason"), STREAMS)
+def test_each_event_updates_the_verdict_so_far(case, name, state, reason):
+    gate, events = recorded(case, name)
+    assert gate.verdicts[name].reason == "GenerationNotObserved"
+    for number, event in enumerate(events, 1):
+        before = gate
+        gate = apply_event(gate, event, float(number), RULES)
+        assert before.rollouts[name].pods.keys() <= gate.rollouts[name].pods.keys()  # the old state is kept as it was
+        if number < len(events):
+            assert gate.verdicts[name].reason == "GenerationNotObserved"
+            assert not gate.settled
+    assert (gate.verdicts[name].state, gate.verdicts[name].reason) == (state, reason)
+    assert gate.settled == (state != PROGRESSING)
+    assert set(gate.rollouts[name].pods) == {e.obj["metadata"]["name"] for e in events if e.kind == "pods"}
+
+
+def _pod(case: str, prefix: str) -> dict:
+    return next(i for i in _items(case) if i["kind"] == "Pod" and i["metadata"]["name"].startswith(prefix))
+
+
+def _settled_state(case: str) -> GateState:
+    gate, events = recorded(case)
+    for event in events:
+        gate = apply_event(gate, event, 0.0, RULES)
+    return gate
+
+
+OLD_POD = "finance-service-854cf098d9-b5r7t"
+
+# fixture the stream played, one more event, the verdict after it
+ONE_MORE = [
+    ("old_pod_terminating", WatchEvent("finance-service", "pods", "DELETED", _pod("old_pod_terminating", OLD_POD)),
+     SUCCEEDED, "RolloutComplete"),
+    ("old_pod_terminating", WatchEvent("finance-service", "pods", "RELIST",
+                                       {"items": [i for i in _items("healthy") if i["kind"] == "Pod"]}),
+     SUCCEEDED, "RolloutComplete"),
+    ("healthy", WatchEvent("finance-service", "pods", "MODIFIED", _pod("crashloop", "finance-service-02c75acd7e")),
+     FAILED, "CrashLoopBackOff"),
+    ("crashloop", WatchEvent("finance-service", "deployments", "RELIST", {"items": []}), FAILED, "CrashLoopBackOff"),
+    ("generation_not_observed", WatchEvent("finance-service", "deployments", "RELIST",
+                                           {"items": [i for i in _items("healthy") if i["kind"] == "Deployment"]}),
+     PROGRESSING, "OldReplicasPending"),
+]
+
+
+@pytest.mark.parametrize(("case", "event", "state", "reason"), ONE_MORE)
+def test_one_more_event(case, event, state, reason):
+    verdict = apply_event(_settled_state(case), event, 1.0, RULES).verdicts["finance-service"]
+    assert (verdict.state, verdict.reason) == (state, reason)
+
+
+def test_a_retry_is_recorded_and_judges_nothing():
+    gate = _settled_state("slow_healthy")
+    after = apply_event(gate, WatchEvent("finance-service", "pods", "RETRY", {"message": "ProtocolError: reset"}), 5.0, RULES)
+    assert after.watch_retries == ("pods of finance-service: ProtocolError: reset",)
+    assert after.verdicts == gate.verdicts and after.rollouts == gate.rollouts
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (WatchEvent("finance-service", "deployments", "DELETED", {}),
+         "Deployment vextrus-production/finance-service was deleted during the rollout"),
+        (WatchEvent("finance-service", "pods", "FAILURE", {"message": "(403) Forbidden"}),
+         r"watching pods of Deployment vextrus-production/finance-service failed: \(403\) Forbidden"),
+    ],
+)
+def test_events_that_end_the_gate(event, message):
+    with pytest.raises(RolloutGateError, match=message):
+        apply_event(_settled_state("slow_healthy"), event, 1.0, RULES)
+
+
+def _unschedulable_state(now: float = 0.0, rules: GateRules = RULES) -> GateState:
+    items = _items("unschedulable")
     dep = next(i for i in items if i["kind"] == "Deployment")
-    item = _Tracked("finance-service", dep, label_selector(dep))
-    item.replicasets = {i["metadata"]["name"]: i for i in items if i["kind"] == "ReplicaSet"}
-    item.pods = {i["metadata"]["name"]: i for i in items if i["kind"] == "Pod"}
-    return item
+    rollout = RolloutState(
+        dep,
+        label_selector(dep),
+        {i["metadata"]["name"]: i for i in items if i["kind"] == "ReplicaSet"},
+        {i["metadata"]["name"]: i for i in items if i["kind"] == "Pod"},
+    )
+    return judge_all(GateState(NAMESPACE, {"finance-service": rollout}), now, rules)
 
 
 def test_the_grace_runs_from_the_first_sighting():
-    item = _tracked_unschedulable()
-    before = time.monotonic()
-    verdict = item.verdict(max_restarts=1, unschedulable_grace=60)
-    assert verdict.state == PROGRESSING
-    (pending,) = [n for n, p in item.pods.items() if p["status"]["phase"] == "Pending"]
-    assert list(item.unschedulable_since) == [pending]  # only the pod waiting for a node is timed
-    since = item.unschedulable_since[pending]
-    assert before <= since <= time.monotonic()
-    assert item.grace_ends(60) == [since + 60]
-    item.verdict(max_restarts=1, unschedulable_grace=60)
-    assert item.unschedulable_since[pending] == since  # re-evaluating keeps the first sighting
-    item.unschedulable_since[pending] -= 61  # as if seen 61 s earlier
-    verdict = item.verdict(max_restarts=1, unschedulable_grace=60)
+    gate = _unschedulable_state(now=100.0)
+    assert gate.verdicts["finance-service"].state == PROGRESSING
+    rollout = gate.rollouts["finance-service"]
+    (pending,) = [n for n, p in rollout.pods.items() if p["status"]["phase"] == "Pending"]
+    assert rollout.unschedulable_since == {pending: 100.0}  # only the pod waiting for a node is timed
+    assert next_wakeup(gate, 100.0, RULES) == 60.0
+    gate = judge_all(gate, 130.0, RULES)
+    assert gate.rollouts["finance-service"].unschedulable_since == {pending: 100.0}  # re-judging keeps the first sighting
+    assert next_wakeup(gate, 130.0, RULES) == 30.0
+    verdict = judge_all(gate, 161.0, RULES).verdicts["finance-service"]
     assert (verdict.state, verdict.reason, verdict.pod) == (FAILED, "Unschedulable", pending)
-    item.pods[pending]["spec"]["nodeName"] = "kwok-node-0"  # scheduled at last: no longer timed
-    item.verdict(max_restarts=1, unschedulable_grace=60)
-    assert item.unschedulable_since == {}
+    scheduled = copy.deepcopy(rollout.pods[pending])
+    scheduled["spec"]["nodeName"] = "kwok-node-0"
+    scheduled["status"]["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+    gate = apply_event(gate, WatchEvent("finance-service", "pods", "MODIFIED", scheduled), 140.0, RULES)
+    assert gate.rollouts["finance-service"].unschedulable_since == {}  # scheduled at last: no longer timed
+    assert next_wakeup(gate, 140.0, RULES) is None
 
 
 def test_grace_zero_fails_at_first_sight():
-    verdict = _tracked_unschedulable().verdict(max_restarts=1, unschedulable_grace=0)
+    verdict = _unschedulable_state(rules=GateRules(1, 0)).verdicts["finance-service"]
     assert (verdict.state, verdict.reason) == (FAILED, "Unschedulable")
+
+
+# -- the loop over recorded streams -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("case", "name", "state", "reason"), [s for s in STREAMS if s[0] != "unschedulable"])
+def test_the_loop_replays_a_recorded_stream(case, name, state, reason):
+    gate, events = recorded(case, name)
+    replay = Replay(events)
+    final = watch_loop(gate, replay.next_event, deadline=300.0, rules=RULES, clock=replay.clock)
+    assert (final.verdicts[name].state, final.verdicts[name].reason) == (state, reason)
+    assert replay.events == []
+    # a settled gate returns after the last event; an unsettled one waits until the deadline
+    assert replay.now == (len(events) * 0.5 if state != PROGRESSING else 300.0)
+
+
+# events after the verdict, how many of them the loop leaves unread
+LOOP_ENDINGS = [
+    ("crashloop", [WatchEvent("finance-service", "pods", "DELETED", _pod("crashloop", "finance-service-02c75acd7e"))], 1),
+    ("healthy", [WatchEvent("finance-service", "pods", "RETRY", {"message": "ProtocolError: reset"})], 1),
+    ("old_pod_terminating", [WatchEvent("finance-service", "pods", "RETRY", {"message": "ProtocolError: reset"}),
+                             WatchEvent("finance-service", "pods", "DELETED", _pod("old_pod_terminating", OLD_POD)),
+                             WatchEvent("finance-service", "pods", "MODIFIED", _pod("old_pod_terminating", OLD_POD))], 1),
+]
+
+
+@pytest.mark.parametrize(("case", "more", "unread"), LOOP_ENDINGS)
+def test_the_loop_stops_at_the_first_settled_state(case, more, unread):
+    gate, events = recorded(case)
+    replay = Replay(events + more)
+    final = watch_loop(gate, replay.next_event, deadline=300.0, rules=RULES, clock=replay.clock)
+    assert final.settled
+    assert len(replay.events) == unread
+
+
+def test_the_loop_keeps_the_retries():
+    gate, events = recorded("old_pod_terminating")
+    retry = WatchEvent("finance-service", "pods", "RETRY", {"message": "ProtocolError: reset"})
+    deleted = WatchEvent("finance-service", "pods", "DELETED", _pod("old_pod_terminating", OLD_POD))
+    replay = Replay([*events, retry, deleted])
+    final = watch_loop(gate, replay.next_event, deadline=300.0, rules=RULES, clock=replay.clock)
+    assert final.verdicts["finance-service"].state == SUCCEEDED
+    assert final.watch_retries == ("pods of finance-service: ProtocolError: reset",)
+
+
+@pytest.mark.parametrize(
+    ("grace", "deadline", "state", "reason", "now", "words"),
+    [
+        # the scheduler sends no event: the loop wakes up when the grace runs out
+        (60, 300.0, FAILED, "Unschedulable", 60.0, "is Unschedulable for 60 s (grace 60 s)"),
+        (0, 300.0, FAILED, "Unschedulable", 0.0, "is Unschedulable for 0 s (grace 0 s)"),
+        # a grace beyond the deadline: judged once more at the deadline, the pod named in the message
+        (120, 30.0, PROGRESSING, "UpdatingReplicas", 30.0, "is Unschedulable for 30 s, fails after 120 s"),
+    ],
+)
+def test_the_loop_wakes_up_for_an_unschedulable_pod(grace, deadline, state, reason, now, words):
+    rules = GateRules(1, grace)
+    replay = Replay([])
+    final = watch_loop(_unschedulable_state(rules=rules), replay.next_event, deadline, rules, clock=replay.clock)
+    verdict = final.verdicts["finance-service"]
+    assert (verdict.state, verdict.reason, replay.now) == (state, reason, now)
+    assert words in verdict.message
+
+
+def test_the_loop_fails_a_recorded_unschedulable_rollout_when_the_grace_ends():
+    gate, events = recorded("unschedulable")
+    replay = Replay(events)
+    final = watch_loop(gate, replay.next_event, deadline=300.0, rules=RULES, clock=replay.clock)
+    verdict = final.verdicts["finance-service"]
+    (pending,) = final.rollouts["finance-service"].unschedulable_since.items()
+    assert (verdict.state, verdict.reason, verdict.pod) == (FAILED, "Unschedulable", pending[0])
+    assert replay.events == [] and replay.now == pending[1] + 60
+
+
+def test_the_loop_lets_a_deleted_deployment_end_the_gate():
+    gate, events = recorded("slow_healthy")
+    replay = Replay([*events, WatchEvent("finance-service", "deployments", "DELETED", {})])
+    with pytest.raises(RolloutGateError, match="was deleted during the rollout"):
+        watch_loop(gate, replay.next_event, deadline=300.0, rules=RULES, clock=replay.clock)
+
+
+def test_the_loop_does_not_wait_past_the_deadline():
+    gate, events = recorded("healthy")
+    replay = Replay(events, gap=2.0)
+    final = watch_loop(gate, replay.next_event, deadline=3.0, rules=RULES, clock=replay.clock)
+    assert final.verdicts["finance-service"].reason == "GenerationNotObserved"
+    assert replay.waits == [3.0, 1.0] and replay.now == 3.0
+
+
+# -- the result builder -----------------------------------------------------------------------------
+
+IGNORED = {"finance-service-canary": {"state": "missing", "ready": "0/0"}}
+
+
+@pytest.mark.parametrize(
+    ("case", "logs", "expected"),
+    [
+        ("crashloop", SEED_LOG,
+         "rollout of Deployment vextrus-production/finance-service failed: pod finance-service-02c75acd7e-h8d2k "
+         "container finance is CrashLoopBackOff (exit code 1, 3 restarts); log: \"Error: Cannot find module "
+         "'@nestjs/core'\"; ready 2/2 after 4.6 s"),
+        ("image_pull_backoff", [],
+         "rollout of Deployment vextrus-production/finance-service failed: pod finance-service-02c75acd7e-p4f6g "
+         "container finance is ImagePullBackOff (0 restarts); ready 2/2 after 4.6 s"),
+        ("deadline_exceeded", [],
+         "rollout of Deployment vextrus-production/finance-service failed: Deployment \"finance-service\" exceeded "
+         "its progress deadline"),
+    ],
+)
+def test_the_result_of_a_failed_rollout(case, logs, expected):
+    gate = _settled_state(case)
+    result = gate_result(gate, {}, timeout=300, elapsed=4.6, logs=logs, log_source="previous")
+    verdict = gate.failure
+    assert result["failed"] is True
+    assert result["msg"].startswith(expected)
+    assert {k: result[k] for k in ("deployment", "pod", "container", "reason", "exit_code", "restart_count")} == {
+        "deployment": "finance-service",
+        "pod": verdict.pod,
+        "container": verdict.container,
+        "reason": verdict.reason,
+        "exit_code": verdict.exit_code,
+        "restart_count": verdict.restart_count,
+    }
+    assert (result["logs"], result["log_source"], result["message"]) == (logs, "previous", verdict.message)
+    assert result["deployments"]["finance-service"]["state"] == FAILED
+
+
+def test_the_result_of_an_unschedulable_pod_names_the_scheduler():
+    gate = _unschedulable_state(rules=GateRules(1, 0))
+    result = gate_result(gate, {}, timeout=300, elapsed=0.4)
+    assert result["container"] is None and result["logs"] == [] and result["log_source"] == ""
+    assert result["msg"].startswith(f"rollout of Deployment vextrus-production/finance-service failed: pod {result['pod']} ")
+    assert "didn't match Pod's node affinity/selector" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("case", "check_mode", "failed", "msg"),
+    [
+        ("healthy", False, False, "rollouts complete: finance-service-canary 0/0, finance-service 2/2"),
+        ("slow_healthy", False, True,
+         "rollout of Deployment vextrus-production/finance-service did not complete within 300 s: Waiting for "
+         "deployment \"finance-service\" rollout to finish: 2 old replicas are pending termination. Look at "
+         "'kubectl -n vextrus-production describe deployment finance-service', or raise timeout if the rollout is only slow."),
+        ("slow_healthy", True, False,
+         "check mode: Waiting for deployment \"finance-service\" rollout to finish: 2 old replicas are pending termination"),
+    ],
+)
+def test_the_result_of_a_rollout_that_did_not_fail(case, check_mode, failed, msg):
+    result = gate_result(_settled_state(case), IGNORED, timeout=300, elapsed=1.25, check_mode=check_mode)
+    assert result["msg"] == msg
+    assert result.get("failed", False) is failed
+    assert list(result["deployments"]) == ["finance-service-canary", "finance-service"]
+    assert result["ready"]["finance-service-canary"] == "0/0"
+    assert (result["changed"], result["elapsed"]) == (False, 1.25)
+    assert "watch_retries" not in result and "logs" not in result
+    if failed:
+        assert (result["reason"], result["deployment"]) == ("Timeout", "finance-service")
+
+
+def test_the_result_lists_the_watch_retries():
+    gate = replace(_settled_state("healthy"), watch_retries=("pods of finance-service: ProtocolError: reset",))
+    assert gate_result(gate, {}, timeout=300, elapsed=1.0)["watch_retries"] == ["pods of finance-service: ProtocolError: reset"]
 
 
 def test_negative_grace_is_refused_before_any_api_call():
