@@ -5,7 +5,7 @@
 - the output of the dependency check (``roles/image_build/files/dependency_check.js`` run with
   ``node`` in the image: one ``IMAGE_VERIFY {json}`` line with the resolved and missing packages),
 - the state of the container that ran the image's own entrypoint (``docker inspect`` ``State``),
-- that container's log output,
+- that container's log output (``GET /containers/{id}/logs``, see ``log_output``),
 - the answer of ``GET <health path>`` on its published port,
 - how the container stopped when it was sent SIGTERM (``docker stop`` with the grace period).
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -49,6 +50,9 @@ HINT_SIGTERM = (
     "shutdown.grace_seconds if it needs longer to drain."
 )
 SIGKILL_EXIT = 137
+# Docker's stream format of a container without a TTY: per frame 1 byte stream (1 stdout, 2 stderr),
+# 3 zero bytes and the payload's length as a big-endian 32-bit number, then the payload
+_FRAME_HEADER = struct.Struct(">BxxxL")
 HINT_ROOT = "Set a numeric, unprivileged USER in the runtime stage (the role's Dockerfile uses image_build_user_uid)."
 
 
@@ -79,6 +83,21 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def log_output(raw: bytes, tty: bool) -> bytes:
+    """stdout and stderr as one text from the body of the Docker Engine API's container logs
+    endpoint: as it is for a container with a TTY, else the payloads of its frames in order."""
+    if tty:
+        return raw
+    payloads = []
+    offset = 0
+    while offset + _FRAME_HEADER.size <= len(raw):
+        _stream, length = _FRAME_HEADER.unpack_from(raw, offset)
+        offset += _FRAME_HEADER.size
+        payloads.append(raw[offset : offset + length])
+        offset += length
+    return b"".join(payloads)
 
 
 def clean_lines(text: str | None) -> list[str]:

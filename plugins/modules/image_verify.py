@@ -164,12 +164,16 @@ stop_seconds:
   type: float
 """
 
+import time
 import traceback
 
-import time
-
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.vextrus.deploy.plugins.module_utils.image_verify import decide, stop_message, stop_problem
+from ansible_collections.vextrus.deploy.plugins.module_utils.image_verify import (
+    decide,
+    log_output,
+    stop_message,
+    stop_problem,
+)
 
 try:
     from ansible_collections.community.docker.plugins.module_utils.common_api import AnsibleDockerClient
@@ -203,12 +207,13 @@ def container_state_and_logs(client: "AnsibleDockerClient", name: str) -> tuple[
     inspect = client.get_container(name)
     if not inspect:
         return {}, ""
-    response = client._get(
-        client._url("/containers/{0}/logs", inspect["Id"]),
+    raw = client.get_binary(
+        "/containers/{0}/logs",
+        inspect["Id"],
         params={"stdout": 1, "stderr": 1, "timestamps": 0, "follow": 0, "tail": "all"},
     )
-    raw = client._get_result_tty(False, response, bool((inspect.get("Config") or {}).get("Tty")))
-    return dict(inspect.get("State") or {}), to_text(raw, errors="surrogate_or_replace")
+    text = log_output(raw, tty=bool((inspect.get("Config") or {}).get("Tty")))
+    return dict(inspect.get("State") or {}), to_text(text, errors="surrogate_or_replace")
 
 
 def main() -> None:

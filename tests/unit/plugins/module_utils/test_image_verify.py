@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 
 import pytest
 
@@ -10,6 +11,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.image_verify import
     clean_lines,
     decide,
     error_lines,
+    log_output,
     parse_dependency_check,
     stop_message,
     stop_problem,
@@ -343,3 +345,26 @@ def test_stop_message_names_the_fix_and_quotes_the_output():
     assert msg.startswith(f"image {IMAGE} failed runtime verification, nothing was pushed: the container did not stop")
     assert "Container output: listening on 3000 | still here." in msg
     assert "enableShutdownHooks" in msg and "image_build_entrypoint" in msg
+
+
+def frame(stream: int, payload: bytes) -> bytes:
+    """One frame of Docker's stream format (a container without a TTY)."""
+    return struct.pack(">BxxxL", stream, len(payload)) + payload
+
+
+@pytest.mark.parametrize(
+    ("raw", "tty", "expected"),
+    [
+        (frame(1, b"listening on 3000\n") + frame(2, b"Error: Cannot find module '@nestjs/core'\n") + frame(1, b"bye\n"),
+         False, b"listening on 3000\nError: Cannot find module '@nestjs/core'\nbye\n"),
+        (frame(2, SEED_CRASH_LOG.encode()), False, SEED_CRASH_LOG.encode()),
+        (frame(1, b"caf\xc3") + frame(1, b"\xa9\n"), False, "café\n".encode()),  # a character split across frames
+        (frame(1, b""), False, b""),
+        (b"", False, b""),
+        (frame(1, b"whole\n") + struct.pack(">BxxxL", 2, 40)[:5], False, b"whole\n"),  # a cut-off header is dropped
+        (frame(1, b"whole\n") + struct.pack(">BxxxL", 2, 40) + b"cut", False, b"whole\ncut"),  # a cut-off payload is kept
+        (b"\x1b[32mtty output\r\n", True, b"\x1b[32mtty output\r\n"),
+    ],
+)
+def test_log_output(raw, tty, expected):
+    assert log_output(raw, tty) == expected
