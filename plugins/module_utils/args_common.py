@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_CONNECTION_ARG_SPEC
 
 # vextrus.deploy.rollout_gate_options (+ kubernetes.core.k8s_auth_options)
 ROLLOUT_GATE_ARG_SPEC = {
@@ -19,13 +19,19 @@ ROLLOUT_GATE_ARG_SPEC = {
     "unschedulable_grace": {"type": "int", "default": 60},
 }
 
+# access_review's own options (+ kubernetes.core.k8s_auth_options)
+ACCESS_REVIEW_ARG_SPEC = {
+    "namespace": {"type": "str", "required": True},
+    "extra_rules": {"type": "list", "elements": "dict", "default": []},
+}
+
 # vextrus.deploy.health_gate_options; port_forward carries the kubernetes.core auth options
 PORT_FORWARD_ARG_SPEC = {
     "namespace": {"type": "str", "required": True},
     "service": {"type": "str"},
     "pod": {"type": "str"},
     "port": {"type": "int", "required": True},
-    **copy.deepcopy(AUTH_ARG_SPEC),
+    **copy.deepcopy(K8S_CONNECTION_ARG_SPEC),
 }
 
 HEALTH_GATE_ARG_SPEC = {
@@ -48,7 +54,11 @@ HEALTH_GATE_ARG_SPEC = {
 
 
 def rollout_gate_argspec() -> dict:
-    return {**copy.deepcopy(AUTH_ARG_SPEC), **copy.deepcopy(ROLLOUT_GATE_ARG_SPEC)}
+    return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(ROLLOUT_GATE_ARG_SPEC)}
+
+
+def access_review_argspec() -> dict:
+    return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(ACCESS_REVIEW_ARG_SPEC)}
 
 
 def health_gate_argspec() -> dict:

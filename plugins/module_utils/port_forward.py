@@ -14,10 +14,8 @@ from typing import Any
 try:
     from kubernetes import client as k8s_client
     from kubernetes.stream import portforward
-
-    HAS_KUBERNETES = True
-except ImportError:
-    HAS_KUBERNETES = False
+except ImportError:  # the modules check for the library through k8s_connection.K8S_IMPORT_ERROR
+    pass
 
 
 class PortForwardError(Exception):

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import ApiException, api_errors
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import (
     FAILED,
     SUCCEEDED,
@@ -41,17 +42,8 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status impo
 try:
     from kubernetes import client as k8s_client
     from kubernetes import watch as k8s_watch
-    from kubernetes.client.exceptions import ApiException
-
-    HAS_KUBERNETES = True
-except ImportError:
-    HAS_KUBERNETES = False
-
-    class ApiException(Exception):  # type: ignore[no-redef]
-        """Stands in for the client's ApiException when the kubernetes library is missing."""
-
-        status: int | None = None
-        reason: str | None = None
+except ImportError:  # the modules check for the library through k8s_connection.K8S_IMPORT_ERROR
+    pass
 
 ERROR_LINE = re.compile(r"\b(error|exception|fatal|panic|failed|cannot|refused|denied)\b", re.IGNORECASE)
 
@@ -453,16 +445,8 @@ def _read_rollouts(
     ignored: dict[str, dict[str, str]] = {}
     versions: dict[tuple[str, str], str] = {}
     for name in dict.fromkeys(names):
-        try:
+        with api_errors(f"read Deployment {namespace}/{name}", api.client):
             deployment = api.read_deployment(name)
-        except ApiException as exc:
-            raise RolloutGateError(f"cannot read Deployment {namespace}/{name}: {exc.status} {exc.reason}") from exc
-        except Exception as exc:  # urllib3 connection errors: the API server is not reachable
-            host = getattr(getattr(api.client, "configuration", None), "host", "the API server")
-            raise RolloutGateError(
-                f"cannot reach the Kubernetes API at {host} to read Deployment {namespace}/{name}: "
-                f"{type(exc).__name__}; check the kubeconfig/context and that the cluster is up"
-            ) from exc
         replicas = None if deployment is None else int((deployment.get("spec") or {}).get("replicas", 1))
         if deployment is None or replicas == 0:
             state = "missing" if deployment is None else "scaled to 0 replicas"
@@ -476,7 +460,8 @@ def _read_rollouts(
         selector = label_selector(deployment)
         listed = {}
         for kind in ("replicasets", "pods"):
-            listing = api.list_objects(kind, label_selector=selector)
+            with api_errors(f"list the {kind} of Deployment {namespace}/{name}", api.client):
+                listing = api.list_objects(kind, label_selector=selector)
             versions[(name, kind)] = listing["metadata"].get("resourceVersion", "")
             listed[kind] = by_name(listing.get("items"))
         versions[(name, "deployments")] = deployment["metadata"].get("resourceVersion", "")

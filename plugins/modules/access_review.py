@@ -21,6 +21,7 @@ description:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - vextrus.deploy.attributes
+  - vextrus.deploy.attributes.k8s_group
 attributes:
   check_mode:
     support: full
@@ -65,11 +66,7 @@ namespace_exists:
   type: bool
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-# needs only kubernetes.core, not the kubernetes library: the argument spec stays complete without it
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.vextrus.deploy.plugins.module_utils.access_review import (
     AccessReviewError,
     chain_rules,
@@ -77,15 +74,19 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.access_review impor
     describe,
     review_body,
 )
+from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import access_review_argspec
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import (
+    K8S_IMPORT_ERROR,
+    ApiException,
+    K8sConnectionError,
+    api_errors,
+    connect,
+)
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from kubernetes.client import AuthorizationV1Api, CoreV1Api
-    from kubernetes.client.rest import ApiException
-
-    IMPORT_ERROR = None
-except ImportError:
-    IMPORT_ERROR = traceback.format_exc()
+except ImportError:  # reported through K8S_IMPORT_ERROR
+    pass
 
 
 def _namespace_exists(core: CoreV1Api, namespace: str) -> bool:
@@ -98,42 +99,35 @@ def _namespace_exists(core: CoreV1Api, namespace: str) -> bool:
     return True
 
 
-def run(module: AnsibleModule) -> dict:
-    params = module.params
-    auth = {name: params[name] for name in AUTH_ARG_SPEC if params.get(name) is not None}
-    try:
-        api_client = get_api_client(**auth).client.client
-        core = CoreV1Api(api_client)
-        exists = _namespace_exists(core, params["namespace"])
-    except Exception as exc:  # the client raises many types for an unreachable or refusing API
-        module.fail_json(msg=f"cannot reach the Kubernetes API: {exc}; check kubeconfig/context and that the cluster is up")
+def run_module(params: dict) -> dict:
+    """Every rule of the chain reviewed for the current identity; ``denied`` lists the refused ones."""
+    namespace = params["namespace"]
+    api_client = connect(params)
+    with api_errors(f"read namespace {namespace}", api_client):
+        exists = _namespace_exists(CoreV1Api(api_client), namespace)
     authz = AuthorizationV1Api(api_client)
     allowed, denied = [], []
     for rule in chain_rules(exists, params["extra_rules"]):
-        status = authz.create_self_subject_access_review(review_body(rule, params["namespace"])).status
+        with api_errors(f"review whether the current identity may {describe(rule)}", api_client):
+            status = authz.create_self_subject_access_review(review_body(rule, namespace)).status
         if status.allowed:
             allowed.append(describe(rule))
         else:
             denied.append({**rule, "reason": status.reason or status.evaluation_error or ""})
-    result = {"changed": False, "allowed": allowed, "denied": denied, "namespace_exists": exists}
-    if denied:
-        module.fail_json(msg=denial_message(denied, params["namespace"]), **result)
-    return result
+    return {"changed": False, "allowed": allowed, "denied": denied, "namespace_exists": exists}
 
 
 def main() -> None:
-    spec = {
-        **AUTH_ARG_SPEC,
-        "namespace": {"type": "str", "required": True},
-        "extra_rules": {"type": "list", "elements": "dict", "default": []},
-    }
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=IMPORT_ERROR)
+    module = AnsibleModule(argument_spec=access_review_argspec(), supports_check_mode=True)
+    if K8S_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
     try:
-        module.exit_json(**run(module))
-    except AccessReviewError as exc:
+        result = run_module(module.params)
+    except (AccessReviewError, K8sConnectionError) as exc:
         module.fail_json(msg=str(exc))
+    if result["denied"]:
+        module.fail_json(msg=denial_message(result["denied"], module.params["namespace"]), **result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -105,25 +105,20 @@ port_forward:
   type: dict
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import health_gate_argspec
 from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import rewrite_url, run_probes
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import (
+    K8S_IMPORT_ERROR,
+    K8sConnectionError,
+    api_errors,
+    connect,
+)
 from ansible_collections.vextrus.deploy.plugins.module_utils.port_forward import (
-    HAS_KUBERNETES,
     PortForwardError,
     PortForwarder,
     resolve_target,
 )
-
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-
-    IMPORT_ERROR = None
-except ImportError:
-    IMPORT_ERROR = traceback.format_exc()
 
 
 def _probe(params: dict, urls: list[str]) -> dict:
@@ -140,24 +135,14 @@ def _probe(params: dict, urls: list[str]) -> dict:
     )
 
 
-def run_module(module: AnsibleModule) -> dict:
-    params = module.params
+def _probe_through_port_forward(params: dict) -> dict:
     forward = params["port_forward"]
-    if not forward:
-        return _probe(params, params["urls"])
-    if not HAS_KUBERNETES or IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=IMPORT_ERROR)
-    auth = {k: v for k, v in forward.items() if k not in ("namespace", "service", "pod", "port") and v is not None}
-    try:
-        api_client = get_api_client(**auth).client.client
-    except CoreException:
-        raise
-    except Exception as exc:  # connection errors of the client's discovery
-        raise PortForwardError(
-            f"cannot reach the Kubernetes API for the port-forward: {exc}; check kubeconfig/context and that the cluster is up"
-        ) from exc
-    pod, remote_port = resolve_target(api_client, forward["namespace"], forward["service"], forward["pod"], forward["port"])
-    with PortForwarder(api_client, forward["namespace"], pod, remote_port) as local_port:
+    namespace = forward["namespace"]
+    api_client = connect(forward, purpose=" for the port-forward")
+    target = f"pod {forward['pod']}" if forward["pod"] else f"Service {forward['service']}"
+    with api_errors(f"find the {target} in namespace {namespace} for the port-forward", api_client):
+        pod, remote_port = resolve_target(api_client, namespace, forward["service"], forward["pod"], forward["port"])
+    with PortForwarder(api_client, namespace, pod, remote_port) as local_port:
         result = _probe(params, [rewrite_url(url, "127.0.0.1", local_port) for url in params["urls"]])
     result["port_forward"] = {"pod": pod, "remote_port": remote_port, "local_port": local_port}
     return result
@@ -165,9 +150,14 @@ def run_module(module: AnsibleModule) -> dict:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=health_gate_argspec(), supports_check_mode=True)
+    if module.params["port_forward"] and K8S_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
     try:
-        result = run_module(module)
-    except (PortForwardError, CoreException, ValueError) as exc:
+        if module.params["port_forward"]:
+            result = _probe_through_port_forward(module.params)
+        else:
+            result = _probe(module.params, module.params["urls"])
+    except (PortForwardError, K8sConnectionError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     passed = result["passed"]
     msg = result.pop("message")

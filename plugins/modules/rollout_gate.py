@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - vextrus.deploy.rollout_gate_options
   - vextrus.deploy.attributes
   - vextrus.deploy.attributes.gate
+  - vextrus.deploy.attributes.k8s_group
 requirements:
   - "python >= 3.11"
   - "kubernetes >= 24.2.0"
@@ -47,6 +48,22 @@ EXAMPLES = r"""
 - name: Show the readiness per Deployment
   ansible.builtin.debug:
     var: gate.ready
+
+- name: The connection set once for every module of the action group
+  module_defaults:
+    group/vextrus.deploy.k8s:
+      kubeconfig: "{{ k8s_kubeconfig }}"
+      context: production
+  block:
+    - name: The deployer may run the chain
+      vextrus.deploy.access_review:
+        namespace: vextrus-production
+
+    - name: Gate the stable Deployment
+      vextrus.deploy.rollout_gate:
+        namespace: vextrus-production
+        deployments:
+          - finance-service
 """
 
 RETURN = r"""
@@ -110,53 +127,37 @@ log_source:
   type: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import rollout_gate_argspec
-from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_watch import (
-    HAS_KUBERNETES,
-    RolloutGateError,
-    run_rollout_gate,
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import (
+    K8S_IMPORT_ERROR,
+    K8sConnectionError,
+    connect,
 )
+from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_watch import RolloutGateError, run_rollout_gate
 
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-    IMPORT_ERROR = None
-except ImportError:
-    IMPORT_ERROR = traceback.format_exc()
+def run_module(params: dict, check_mode: bool) -> dict:
+    return run_rollout_gate(
+        connect(params),
+        namespace=params["namespace"],
+        deployments=params["deployments"],
+        timeout=params["timeout"],
+        max_restarts=params["max_restarts"],
+        log_lines=params["log_lines"],
+        allow_missing=params["allow_missing"],
+        check_mode=check_mode,
+        unschedulable_grace=params["unschedulable_grace"],
+    )
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=rollout_gate_argspec(), supports_check_mode=True)
-    if not HAS_KUBERNETES or IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=IMPORT_ERROR)
-    params = module.params
+    if K8S_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
     try:
-        auth = {name: params[name] for name in AUTH_ARG_SPEC if params.get(name) is not None}
-        try:
-            client = get_api_client(**auth)
-        except CoreException:
-            raise
-        except Exception as exc:  # connection errors of the client's discovery
-            raise CoreException(
-                f"cannot reach the Kubernetes API: {exc}; check kubeconfig/context and that the cluster is up"
-            ) from exc
-        result = run_rollout_gate(
-            client.client.client,
-            namespace=params["namespace"],
-            deployments=params["deployments"],
-            timeout=params["timeout"],
-            max_restarts=params["max_restarts"],
-            log_lines=params["log_lines"],
-            allow_missing=params["allow_missing"],
-            check_mode=module.check_mode,
-            unschedulable_grace=params["unschedulable_grace"],
-        )
-    except (RolloutGateError, CoreException) as exc:
+        result = run_module(module.params, module.check_mode)
+    except (RolloutGateError, K8sConnectionError) as exc:
         module.fail_json(msg=str(exc))
     if result.pop("failed", False):
         module.fail_json(**result)
