@@ -23,3 +23,15 @@ attributes:
   diff_mode:
     support: none
 """
+
+    # a module that takes kubernetes.core's connection options at the top level (meta/runtime.yml)
+    K8S_GROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/vextrus.deploy.k8s) in C(module_defaults) to set the connection options
+      (O(kubeconfig), O(context), ...) once for every module of the group.
+    support: full
+    membership:
+      - vextrus.deploy.k8s
+"""

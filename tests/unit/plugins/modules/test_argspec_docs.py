@@ -1,11 +1,20 @@
 """The argument specs and the documented options must agree (what ansible-test validate-modules checks)."""
 
 import importlib
+from pathlib import Path
 
 import pytest
 import yaml
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import health_gate_argspec, rollout_gate_argspec
+from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import (
+    access_review_argspec,
+    health_gate_argspec,
+    rollout_gate_argspec,
+)
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_CONNECTION_ARG_SPEC
+
+ROOT = Path(__file__).resolve().parents[4]
+SPECS = {"rollout_gate": rollout_gate_argspec, "health_gate": health_gate_argspec, "access_review": access_review_argspec}
 
 
 def documented_options(module_name: str) -> dict:
@@ -33,19 +42,29 @@ def _compare(spec: dict, options: dict, where: str) -> None:
             _compare(arg["options"], option["suboptions"], f"{where}.{name}")
 
 
-@pytest.mark.parametrize(("module_name", "spec"), [("rollout_gate", rollout_gate_argspec()), ("health_gate", health_gate_argspec())])
-def test_argspec_matches_documentation(module_name, spec):
+@pytest.mark.parametrize("module_name", sorted(SPECS))
+def test_argspec_matches_documentation(module_name):
     doc = documented_options(module_name)
-    _compare(spec, doc["options"], module_name)
+    _compare(SPECS[module_name](), doc["options"], module_name)
     assert doc["attributes"]["check_mode"]["support"] == "full"
     assert doc["attributes"]["diff_mode"]["support"] == "none"
 
 
-@pytest.mark.parametrize("module_name", ["rollout_gate", "health_gate"])
+@pytest.mark.parametrize("module_name", sorted(SPECS))
 def test_secrets_are_no_log(module_name):
-    spec = rollout_gate_argspec() if module_name == "rollout_gate" else health_gate_argspec()
+    spec = SPECS[module_name]()
     flat = dict(spec)
     flat.update(spec.get("port_forward", {}).get("options", {}))
     for name in ("api_key", "password", "bearer_token", "kubeconfig"):
         if name in flat:
             assert flat[name].get("no_log") is True, name
+
+
+def test_the_k8s_action_group_holds_every_module_with_top_level_connection_options():
+    group = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["k8s"]
+    modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py"))
+    with_connection = [name for name in modules if name in SPECS and set(K8S_CONNECTION_ARG_SPEC) <= set(SPECS[name]())]
+    assert sorted(group) == with_connection == ["access_review", "rollout_gate"]
+    for name in modules:
+        membership = (documented_options(name).get("attributes") or {}).get("action_group", {}).get("membership")
+        assert membership == (["vextrus.deploy.k8s"] if name in group else None), name
