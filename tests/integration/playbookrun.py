@@ -128,12 +128,19 @@ def ansible_playbook(
     return run(cmd, cwd=cwd, env=ansible_env() if env is None else env, timeout=timeout)
 
 
-def week_vars(namespace: str, report_dir: Path, vault_dir: Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The extra variables of a test week: the local base images, the session's registry
-    repository, the namespace, and the report and the local vault in test directories (never
-    reports/ or .local/vault of the checkout)."""
+def week_vars(
+    namespace: str,
+    report_dir: Path,
+    vault_dir: Path,
+    extra: dict[str, Any] | None = None,
+    base_images: bool = True,
+) -> dict[str, Any]:
+    """The extra variables of a test week: the local base images (unless base_images is false:
+    then the inventory's Node bases and the workspace's Node version choose them), the session's
+    registry repository, the namespace, and the report and the local vault in test directories
+    (never reports/ or .local/vault of the checkout)."""
     return {
-        **BASE_IMAGES,
+        **(BASE_IMAGES if base_images else {}),
         "deploy_repository": SESSION_REPOSITORY,
         "deploy_namespace": namespace,
         "rollout_report_dir": str(report_dir),

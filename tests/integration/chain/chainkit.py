@@ -94,6 +94,7 @@ def run_week(
     extra: dict[str, Any] | None = None,
     timeout: float = 900,
     playbook: str = "",
+    base_images: bool = True,
 ) -> WeekRun:
     """ansible-playbook -i inventories/local playbooks/week<N>.yml -e <extra>, as a user runs it
     (or another playbook of the chain: abort.yml, rollback.yml, status.yml).
@@ -105,7 +106,7 @@ def run_week(
     done = ansible_playbook(
         str(INVENTORY),
         str(ROOT / "playbooks" / (playbook or f"week{week}.yml")),
-        week_vars(namespace, report_dir, vault_dir, extra),
+        week_vars(namespace, report_dir, vault_dir, extra, base_images),
         env=ansible_env(path=[ROOT / ".local" / "bin"]),
         timeout=timeout,
     )
