@@ -339,6 +339,7 @@ def gate_result(
     )
     return result
 
+
 class _Api:
     def __init__(self, api_client: Any, namespace: str) -> None:
         self.client = api_client

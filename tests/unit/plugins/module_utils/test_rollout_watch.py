@@ -159,7 +159,7 @@ STREAMS = [
 
 
 def test_every_fixture_is_replayed():
-    replayed = {case for case, *_ in STREAMS} | {"scaled_to_zero"}  # allow_missing: never watched
+    replayed = {stream[0] for stream in STREAMS} | {"scaled_to_zero"}  # allow_missing: never watched
     assert replayed == {p.stem for p in FIXTURES.glob("*.json")}
 
 
