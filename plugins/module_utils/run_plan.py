@@ -137,6 +137,7 @@ class RunPlan:
     hpa: Hpa
     new_pods_deployment: str
     stable_image_now: str
+    canary_exists: bool
     build: bool
     apply: bool
     remove_canary: bool
@@ -184,7 +185,7 @@ def plan_run(record: Mapping[str, Any], live: Sequence[Mapping[str, Any]] | Mapp
     stable_now = _image(objects.stable, given.service)
     build = action == WEEK and week == 1 and not given.image
     common = {"action": action, "last_week": last_week, "weights": given.weights, "stable_image_now": stable_now,
-              "build": build}
+              "canary_exists": objects.canary is not None, "build": build}
 
     if build and not given.built_digest:
         weight = given.weights[week]

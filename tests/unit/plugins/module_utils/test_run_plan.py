@@ -325,3 +325,12 @@ def test_the_filter_returns_plain_data_and_ansible_errors() -> None:
     assert run_plan(record(rr.IN_PROGRESS, 1, A, 1), [], inputs(), "abort")["remove_canary"] is True
     with pytest.raises(AnsibleFilterError, match="rollout_week must be one of"):
         run_plan(record(), [], inputs(week=9, image=A))
+
+
+def test_whether_a_canary_exists_when_the_run_starts() -> None:
+    """What a canary removal deletes: the live canary, whatever the plan leaves."""
+    rec = record(rr.IN_PROGRESS, 3, A, 2, previous_stable=OLD)
+    assert plan_run(rec, in_progress(4, 6), inputs(week=4), rr.WEEK).canary_exists is True
+    assert plan_run(rec, in_progress(4, 6), inputs(), rr.ABORT).canary_exists is True
+    assert plan_run(rec, LIVE_OLD, inputs(week=4), rr.WEEK).canary_exists is False
+    assert plan_run(record(), [], inputs(image=A)).canary_exists is False
