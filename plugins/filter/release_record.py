@@ -10,6 +10,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vextrus.deploy.plugins.module_utils.release_record import (
+    DEFAULT_LAST_WEEK,
     WEEK,
     RecordError,
     configmap,
@@ -35,13 +36,16 @@ def release_guard(
     force: Any = False,
     stable_image: str = "",
     command: str = "ansible-playbook",
+    last_week: Any = DEFAULT_LAST_WEEK,
 ) -> dict[str, Any]:
     if not isinstance(record, dict) or "state" not in record:
         raise AnsibleFilterError("release_guard expects the result of the release_record filter")
     try:
-        return decide(record, action, int(week), digest or "", _bool(force), stable_image or "", command)
+        decision = decide(record, action, int(week), digest or "", _bool(force), stable_image or "", command, last_week)
     except (RecordError, ValueError) as exc:
         raise AnsibleFilterError(str(exc)) from exc
+    # the decision says which week table it was made for, so release_record_update promotes at its last week
+    return {**decision, "last_week": int(last_week)}
 
 
 def release_record_update(record: Any, decision: Any, run: Any, action: str = WEEK) -> dict[str, Any]:

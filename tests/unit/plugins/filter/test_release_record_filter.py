@@ -40,6 +40,17 @@ def test_a_round_trip_through_the_filters() -> None:
     assert release_status(rec, [])["highest_week_passed"] == 1
 
 
+def test_the_guard_takes_the_length_of_the_week_table() -> None:
+    rec = release_record([], "finance-service")
+    for week in range(1, 6):
+        decision = release_guard(rec, week=week, digest=A if week == 1 else "", last_week=5)
+        assert decision["allowed"], decision["message"]
+        rec = release_record_update(rec, decision, {"verdict": "PASS"})
+    assert (rec["state"], rec["highest_week_passed"]) == ("PROMOTED", 5)
+    with pytest.raises(AnsibleFilterError, match="week must be 1 to 4"):
+        release_guard(rec, week=5)
+
+
 @pytest.mark.parametrize(
     "call",
     [
