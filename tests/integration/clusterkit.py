@@ -4,22 +4,30 @@ Kubernetes reads and deletes that may find nothing. Nothing is mocked."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from kubernetes import client
+import yaml
+from kubernetes import client, utils
 from kubernetes.client.rest import ApiException
 
 REGISTRY = "127.0.0.1:5000"
 # Every test session pushes the service to a registry repository of its own, so its first week-1
 # build really builds and verifies, whatever earlier runs left in the registry's storage (a content
 # tag found in the registry skips the verification). Set in the environment, so that the molecule
-# scenarios the session runs push there too.
+# scenarios the session runs push there too, and so that the workers of a parallel session share
+# it: the process that starts them (tests/pytest.sh, or pytest itself when this module is imported
+# by the conftest of a path it was given) sets it before they start. A worker that finds neither
+# makes its own, which is as correct, only slower (its first week 1 builds again).
 RUN_ID = os.environ.setdefault("VEXTRUS_TEST_RUN", uuid.uuid4().hex[:10])
 SESSION_REPOSITORY = os.environ.setdefault("VEXTRUS_TEST_REPOSITORY", f"vextrus-test/{RUN_ID}/finance")
 # The base images localcluster/infra/up.sh makes and pushes to the registry.
@@ -51,6 +59,14 @@ def run(
     return proc
 
 
+# The PrometheusRule CRD (cluster-wide): resource_apply applies the service's PrometheusRule only
+# when it is installed.
+CRD_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "crds" / "prometheusrules.monitoring.coreos.com.yml"
+CRD_NAME = "prometheusrules.monitoring.coreos.com"
+# Runs that may build and verify the example service take this lock (see building_the_example).
+EXAMPLE_BUILD_LOCK = Path(tempfile.gettempdir()) / "vextrus-test-example-build.lock"
+
+
 def require_registry(hint: str = "run `make cluster-up`") -> str:
     """The registry's address once its /v2/ endpoint answers; fails the test clearly (with hint)
     when it is not reachable."""
@@ -76,6 +92,38 @@ def registry_digest(repository: str, reference: str) -> str | None:
     return digest
 
 
+def registry_tags(repository: str) -> list[str]:
+    """Tags of a repository in the registry; [] when the repository does not exist."""
+    answer = requests.get(f"http://{REGISTRY}/v2/{repository}/tags/list", timeout=10)
+    if answer.status_code == 404:
+        return []
+    answer.raise_for_status()
+    tags: list[str] = answer.json().get("tags") or []
+    return tags
+
+
+@contextmanager
+def building_the_example(repository: str | None = None) -> Iterator[None]:
+    """Wraps a run that may build and verify the example service (examples/finance-service as it
+    is, the default shape): the image_build role names the container of the runtime verification
+    after the content tag, so two runs verifying the same image at once (two workers of a parallel
+    session, or two sessions on this machine) would replace each other's container. Such runs take
+    turns through a lock file.
+
+    With the session's repository: once it holds an image (a tag), a run finds the content tag
+    there and neither builds nor verifies, so it goes ahead without the lock; a run that waited for
+    the lock while another pushed finds the image too."""
+    if repository is not None and registry_tags(repository):
+        yield
+        return
+    with EXAMPLE_BUILD_LOCK.open("a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def exists(read: Callable[[], Any]) -> bool:
     """True when read() finds its Kubernetes object, False when the API answers 404."""
     try:
@@ -99,3 +147,34 @@ def delete_namespace(api: client.ApiClient, name: str) -> None:
     except ApiException as exc:
         if exc.status != 404:
             raise
+
+
+def crd_installed(api: client.ApiClient) -> bool:
+    """True when the PrometheusRule CRD is installed."""
+    return exists(lambda: client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME))
+
+
+def install_crd(api: client.ApiClient, wait: Any) -> None:
+    """Installs the PrometheusRule CRD unless it is (another process may install it meanwhile: it
+    exists already, which is as good) and waits until it is established."""
+    if not crd_installed(api):
+        try:
+            utils.create_from_dict(api, yaml.safe_load(CRD_FILE.read_text()))
+        except utils.FailToCreateError as exc:
+            if any(error.status != 409 for error in exc.api_exceptions):
+                raise
+
+    def established() -> bool:
+        crd = client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME)
+        return any(c.type == "Established" and c.status == "True" for c in (crd.status.conditions or []))
+
+    wait(established, timeout=60, message="PrometheusRule CRD established")
+
+
+def uninstall_crd(api: client.ApiClient, wait: Any) -> None:
+    try:
+        client.ApiextensionsV1Api(api).delete_custom_resource_definition(CRD_NAME)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+    wait(lambda: not crd_installed(api), timeout=120, message="PrometheusRule CRD deleted")

@@ -3,9 +3,11 @@ where pods must really run, the simulated nodes for failure modes), the Docker e
 registry on 127.0.0.1:5000. The fixtures of ../conftest.py (kubeconfig, k8s_client, wait) fail the
 session clearly when the cluster is not up; nothing is mocked.
 
-The one image build of the session happens in `week1_release` (week 1 with an empty rollout_image,
-so the chain builds, verifies and pushes the example service); every other test deploys the digest
-it pushed, and the weeks test carries on in its namespace.
+The session's image of the example service comes from `week1_release` (week 1 with an empty
+rollout_image: the chain builds, verifies and pushes the example service to the session's
+repository, or finds it there when another run of the session pushed it first, such as the
+week 1 of another worker of a parallel session); every other test deploys that digest, and the
+weeks test carries on in its namespace.
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ from chainkit import (
     track_state,
     unique_namespace,
 )
-from clusterkit import BUILD_IMAGE, REGISTRY, RUNTIME_IMAGE, SESSION_REPOSITORY, delete_namespace, require_registry
+from clusterkit import (
+    BUILD_IMAGE,
+    REGISTRY,
+    RUNTIME_IMAGE,
+    SESSION_REPOSITORY,
+    building_the_example,
+    delete_namespace,
+    require_registry,
+)
 
 BROKEN_REPOSITORY = f"{REGISTRY}/vextrus-test/seed-broken"
 
@@ -76,15 +86,17 @@ def week1_release(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Release]:
     """Week 1 on the real node with an empty rollout_image: the chain builds the example service,
-    verifies and pushes it, and rolls it out. Its namespace is deleted at the end of the session."""
+    verifies and pushes it (unless the session's repository holds it already), and rolls it out.
+    Its namespace is deleted at the end of the session."""
     namespace = unique_namespace("weeks")
-    run = run_week(
-        1,
-        namespace,
-        tmp_path_factory.mktemp("week1-build-report"),
-        chain_vault,
-        {**REAL_NODE, "rollout_image": ""},
-    )
+    with building_the_example(SESSION_REPOSITORY):
+        run = run_week(
+            1,
+            namespace,
+            tmp_path_factory.mktemp("week1-build-report"),
+            chain_vault,
+            {**REAL_NODE, "rollout_image": ""},
+        )
     try:
         assert run.rc == 0, run.tail()
         assert run.report is not None, run.tail()

@@ -12,7 +12,7 @@ import yaml
 from kubernetes import client
 
 from chainkit import INVENTORY, REAL_NODE, deployments_in, unique_namespace
-from clusterkit import REGISTRY, RUN_ID, delete_namespace, registry_digest
+from clusterkit import REGISTRY, RUN_ID, building_the_example, delete_namespace, registry_digest
 from playbookrun import BIN, ROOT, ansible_env, ansible_playbook, empty_report_dir, run, week_vars
 
 DEMO_REPOSITORY = f"vextrus-test/{RUN_ID}/demo"
@@ -29,13 +29,14 @@ def test_demo_builds_verifies_and_passes_four_weeks_from_an_empty_repository(
         namespace, reports, tmp_path / "vault", {**REAL_NODE, "deploy_repository": DEMO_REPOSITORY}
     )
     try:
-        done = ansible_playbook(
-            str(INVENTORY),
-            str(ROOT / "playbooks" / "demo.yml"),
-            values,
-            env=ansible_env(path=[ROOT / ".local" / "bin"]),
-            timeout=1800,
-        )
+        with building_the_example():
+            done = ansible_playbook(
+                str(INVENTORY),
+                str(ROOT / "playbooks" / "demo.yml"),
+                values,
+                env=ansible_env(path=[ROOT / ".local" / "bin"]),
+                timeout=1800,
+            )
         assert done.rc == 0, done.tail()
         # week 1 built and verified the image: it started with the service's secrets, answered its
         # health path and stopped on SIGTERM, and only then was it pushed

@@ -9,9 +9,9 @@ from typing import Any
 
 import docker
 import pytest
-import requests
 
-from clusterkit import BUILD_IMAGE, REGISTRY, RUNTIME_IMAGE, require_registry
+# registry_tags stays importable from here for the image_build tests.
+from clusterkit import BUILD_IMAGE, REGISTRY, RUNTIME_IMAGE, registry_tags, require_registry
 from playbookrun import ROOT, Run, ansible_playbook
 
 PLAYBOOK = Path(__file__).with_name("build.yml")
@@ -48,15 +48,6 @@ def registry(docker_client: docker.DockerClient) -> str:
         except docker.errors.ImageNotFound:
             pytest.fail(f"base image {image} is missing; run localcluster/infra/up.sh")
     return REGISTRY
-
-
-def registry_tags(repository: str, registry: str = REGISTRY) -> list[str]:
-    """Tags of a repository in the registry; [] when the repository does not exist."""
-    answer = requests.get(f"http://{registry}/v2/{repository}/tags/list", timeout=10)
-    if answer.status_code == 404:
-        return []
-    answer.raise_for_status()
-    return answer.json().get("tags") or []
 
 
 def local_images(client: docker.DockerClient, name: str) -> list[str]:

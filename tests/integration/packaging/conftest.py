@@ -3,9 +3,10 @@ collections path, and week 1 run from that installation against the local cluste
 ../conftest.py (kubeconfig, k8s_client) fail the session clearly when the cluster is not up;
 nothing is mocked.
 
-The session's one image build happens in `installed_week1` (week 1 of the installed collection
-with an empty rollout_image builds, verifies and pushes the example service); the ansible-runner
-test deploys the digest it pushed, as an AWX survey would pass it.
+`installed_week1` runs week 1 of the installed collection with an empty rollout_image: it builds,
+verifies and pushes the example service to the session's repository, or finds it there when
+another run of the session pushed it first; the ansible-runner test deploys that digest, as an AWX
+survey would pass it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from kubernetes import client
 
 from chain.chainkit import REAL_NODE, WORKSPACE, deployments_in
-from clusterkit import REGISTRY, SESSION_REPOSITORY, delete_namespace
+from clusterkit import REGISTRY, SESSION_REPOSITORY, building_the_example, delete_namespace
 from packkit import (
     BIN,
     ROOT,
@@ -74,7 +75,8 @@ def installed_week1(
         {**REAL_NODE, "rollout_image": "", "deploy_build_context": str(WORKSPACE)},
     )
     try:
-        week = run_installed_week(installed_collection, 1, workdir, values, kubeconfig)
+        with building_the_example(SESSION_REPOSITORY):
+            week = run_installed_week(installed_collection, 1, workdir, values, kubeconfig)
         yield InstalledWeek(namespace, workdir, week, deployments_in(k8s_client, namespace))
     finally:
         delete_namespace(k8s_client, namespace)

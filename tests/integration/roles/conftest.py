@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from clusterkit import delete_namespace
+from clusterkit import delete_namespace, unique_name
 from playbookrun import ansible_env, ansible_playbook
 from rolekit import APPLY, ROOT, PlaybookRunner, Run, namespace_exists
 
@@ -36,13 +36,13 @@ def run_playbook() -> PlaybookRunner:
 
 
 @pytest.fixture
-def role_namespace(k8s_client: client.ApiClient, request: pytest.FixtureRequest, wait: Any) -> Iterator[str]:
-    """A namespace name for one test that does NOT exist yet (the roles create it); deleted afterwards."""
+def role_namespace(k8s_client: client.ApiClient, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A namespace name for one test that does NOT exist yet (the roles create it): the test's name
+    and a random suffix, so that no other run on the cluster (another worker, another session)
+    uses it; deleted afterwards."""
     base = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")
-    name = f"vx-{base}"[:55].rstrip("-")
-    if namespace_exists(k8s_client, name):
-        delete_namespace(k8s_client, name)
-        wait(lambda: not namespace_exists(k8s_client, name), timeout=120, message=f"namespace {name} deleted")
+    name = unique_name(f"vx-{base}"[:55].rstrip("-"))
+    assert not namespace_exists(k8s_client, name), f"namespace {name} exists already"
     yield name
     delete_namespace(k8s_client, name)
 

@@ -8,17 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-from kubernetes import client, utils
-from kubernetes.client.rest import ApiException
+from kubernetes import client
 
-from clusterkit import exists
+# The PrometheusRule CRD helpers stay importable from here for the role tests.
+from clusterkit import crd_installed, exists, install_crd, uninstall_crd
 from playbookrun import Run
 
 ROOT = Path(__file__).resolve().parents[3]
 APPLY = ROOT / "playbooks" / "apply.yml"
-CRD_FILE = ROOT / "tests" / "fixtures" / "crds" / "prometheusrules.monitoring.coreos.com.yml"
-CRD_NAME = "prometheusrules.monitoring.coreos.com"
 DIGEST_A = "127.0.0.1:5000/vextrus/finance@sha256:" + "a" * 64
 DIGEST_B = "127.0.0.1:5000/vextrus/finance@sha256:" + "b" * 64
 
@@ -44,31 +41,6 @@ def profile(namespace: str, tmp: Path, **overrides: Any) -> dict[str, Any]:
 def namespace_exists(api: client.ApiClient, name: str) -> bool:
     """True when the namespace exists (it may be terminating)."""
     return exists(lambda: client.CoreV1Api(api).read_namespace(name))
-
-
-def crd_installed(api: client.ApiClient) -> bool:
-    """True when the PrometheusRule CRD is installed."""
-    return exists(lambda: client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME))
-
-
-def install_crd(api: client.ApiClient, wait: Any) -> None:
-    if not crd_installed(api):
-        utils.create_from_dict(api, yaml.safe_load(CRD_FILE.read_text()))
-
-    def established() -> bool:
-        crd = client.ApiextensionsV1Api(api).read_custom_resource_definition(CRD_NAME)
-        return any(c.type == "Established" and c.status == "True" for c in (crd.status.conditions or []))
-
-    wait(established, timeout=60, message="PrometheusRule CRD established")
-
-
-def uninstall_crd(api: client.ApiClient, wait: Any) -> None:
-    try:
-        client.ApiextensionsV1Api(api).delete_custom_resource_definition(CRD_NAME)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
-    wait(lambda: not crd_installed(api), timeout=120, message="PrometheusRule CRD deleted")
 
 
 def fingerprints(api: client.ApiClient, namespace: str) -> dict[str, str]:

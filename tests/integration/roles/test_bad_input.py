@@ -1,7 +1,7 @@
 """Bad input stops playbooks/apply.yml with one clear message before anything is written.
 
-Each case runs the real playbook against the local cluster with a namespace of its own that does
-not exist beforehand, and checks: a non-zero exit, exactly one failed task, the message, and that
+Each case runs the real playbook against the local cluster with a namespace of its own (a random
+suffix keeps other runs on the cluster out of it) that does not exist beforehand, and checks: a non-zero exit, exactly one failed task, the message, and that
 the namespace (and so every object of the roles) was never created.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from clusterkit import unique_name
 from rolekit import PlaybookRunner, namespace_exists, profile
 
 HPA_TYPE_POD = [
@@ -79,7 +80,7 @@ def test_bad_input_fails_clearly_and_writes_nothing(
     k8s_client: client.ApiClient,
     tmp_path: Path,
 ) -> None:
-    namespace = f"vx-bad-{case}"
+    namespace = unique_name(f"vx-bad-{case}")
     assert not namespace_exists(k8s_client, namespace), f"leftover namespace {namespace}"
     run = run_playbook(profile(namespace, tmp_path, **overrides))
 
