@@ -9,10 +9,13 @@ PYTHON      ?= python3
 LOCAL       := $(CURDIR)/.local
 COLLECTION  := $(LOCAL)/collections/ansible_collections/vextrus/deploy
 NODES       ?= both
+# pytest-xdist workers of the tests that may run in parallel (tests/pytest.sh); 0: one process
+TEST_WORKERS ?= 2
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(LOCAL)/bin:$(PATH)
 export VEXTRUS_KUBECONFIG := $(LOCAL)/kubeconfig
+export VEXTRUS_TEST_WORKERS := $(TEST_WORKERS)
 
 EXAMPLE     := examples/finance-service
 PNPM_VERSION = $(shell sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' $(EXAMPLE)/package.json)

@@ -2,6 +2,19 @@
 
 Nothing here mocks the cluster: every fixture talks to the API server on 127.0.0.1:6443
 with the admin kubeconfig that localcluster/pki.sh wrote to .local/kubeconfig.
+
+The hooks below share the integration tests out in a parallel session (pytest-xdist with
+`--dist loadgroup`, as tests/pytest.sh runs it); each test runs in namespaces of its own:
+
+- Tests that change what every other test relies on run alone: they get the marker `serial`, a
+  parallel session deselects them, and tests/pytest.sh runs them in a pass of their own, with
+  nothing beside them. These are the tests of the infrastructure itself (SERIAL_DIRECTORIES: the
+  Docker engine and the registry, the control plane and kwok's nodes, the real node they take down
+  and up) and every test marked serial in its file (a cluster-wide object such as a CRD).
+- The tests of one file run on one worker (module fixtures, such as a release carried through its
+  weeks, are made once), and so do the tests of ONE_WORKER_DIRECTORIES (session fixtures too
+  costly to make once per worker) and the tests of one `xdist_group` marker (fixed names).
+- Other session fixtures are made once per worker (the week 1 of the chain tests, for example).
 """
 
 from __future__ import annotations
@@ -10,15 +23,17 @@ import os
 import subprocess
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import requests
-from kubernetes import client, config
+from kubernetes import client
+from kubernetes import config as kube_config
 
-from clusterkit import delete_namespace, exists, run
+from clusterkit import delete_namespace, exists, install_crd, run
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / ".local"
@@ -27,10 +42,97 @@ CLUSTER_CA = LOCAL / "cluster" / "pki" / "ca.crt"
 APISERVER_URL = "https://127.0.0.1:6443"
 K8S_VERSION = "v1.34.4"
 CACHE = Path(os.environ.get("VEXTRUS_CACHE", Path.home() / ".cache" / "vextrus-localcluster"))
+HERE = Path(__file__).resolve().parent
+# Directories (under tests/integration) whose tests run alone, and whose tests share one worker.
+SERIAL_DIRECTORIES = ("infra", "localcluster", "realnode")
+ONE_WORKER_DIRECTORIES = ("packaging",)
 
 T = TypeVar("T")
 
 KubectlRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "serial: runs alone, never beside another test (a parallel session leaves it out; "
+        "tests/pytest.sh runs these in a pass of their own)",
+    )
+
+
+def _in_parallel_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks the integration tests serial or puts them into an xdist group (see the module's
+    docstring); first, so that `-m` and pytest-xdist see the marks. In a parallel worker, leaves
+    out the serial tests and puts the groups of long tests first: the named groups (a run of
+    molecule scenarios, the packaging tests), then the other integration tests, then the rest (unit
+    tests, seconds each, to fill the end)."""
+    order: dict[str, int] = {}
+    for item in items:
+        path = Path(item.path).resolve().with_suffix("")
+        integration = path.is_relative_to(HERE)
+        parts = path.relative_to(HERE if integration else ROOT).parts if path.is_relative_to(ROOT) else path.parts[-1:]
+        if integration and parts[0] in SERIAL_DIRECTORIES:
+            item.add_marker(pytest.mark.serial)
+        order[item.nodeid] = 0
+        if item.get_closest_marker("xdist_group") is None:
+            if integration and parts[0] in ONE_WORKER_DIRECTORIES:
+                item.add_marker(pytest.mark.xdist_group(parts[0]))
+            else:
+                item.add_marker(pytest.mark.xdist_group(".".join(parts)))
+                order[item.nodeid] = 1 if integration else 2
+    if _in_parallel_worker(config):
+        alone = [item for item in items if item.get_closest_marker("serial")]
+        if alone:
+            config.hook.pytest_deselected(items=alone)
+            items[:] = [item for item in items if not item.get_closest_marker("serial")]
+            if "serial" not in (config.option.markexpr or ""):
+                warnings.warn(
+                    pytest.PytestWarning(
+                        f"{len(alone)} test(s) marked serial left out of this parallel session: "
+                        "they run alone, with `pytest -m serial` (as tests/pytest.sh does)"
+                    ),
+                    stacklevel=1,
+                )
+        items.sort(key=lambda item: order[item.nodeid])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def worker_cache_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """In a parallel worker: a cache directory (XDG_CACHE_HOME) of the worker's own for the
+    commands the tests run. The image_build role stages the build context in
+    ${XDG_CACHE_HOME:-~/.cache}/vextrus-deploy/image_build/<service>, which two builds of the same
+    service in two workers would overwrite under each other (molecule keeps its scenarios' state
+    under it too)."""
+    if _in_parallel_worker(request.config):
+        os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache", numbered=False))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def worker_cluster_state(request: pytest.FixtureRequest) -> None:
+    """In a parallel worker: the cluster-wide state every test of the session sees, set before the
+    worker's first test, so that it does not change under a test of another worker. The
+    PrometheusRule CRD is installed (as the resource_apply molecule scenario leaves it): every run
+    of resource_apply looks it up, and a run and its repetition (the idempotence checks) must see
+    the same. The path without the CRD is the serial test's (roles/test_prometheus_crd.py). Does
+    nothing when the cluster is not up: the tests that need it fail on their own."""
+    if not _in_parallel_worker(request.config) or not KUBECONFIG.exists() or not CLUSTER_CA.exists():
+        return
+    try:
+        up = requests.get(f"{APISERVER_URL}/readyz", verify=str(CLUSTER_CA), timeout=5).status_code == 200
+    except requests.RequestException:
+        up = False
+    if not up:
+        return
+    api_client = kube_config.new_client_from_config(config_file=str(KUBECONFIG))
+    try:
+        install_crd(api_client, wait_until)
+    finally:
+        api_client.close()
 
 
 def _kubectl_binary() -> Path:
@@ -84,7 +186,7 @@ def kubectl(kubeconfig: Path) -> KubectlRunner:
 @pytest.fixture(scope="session")
 def k8s_client(kubeconfig: Path) -> Iterator[client.ApiClient]:
     """A kubernetes ApiClient for the admin kubeconfig."""
-    api_client = config.new_client_from_config(config_file=str(kubeconfig))
+    api_client = kube_config.new_client_from_config(config_file=str(kubeconfig))
     yield api_client
     api_client.close()
 

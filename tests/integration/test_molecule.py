@@ -1,5 +1,8 @@
 """Every molecule scenario of the collection, run as molecule runs it (syntax, converge,
-idempotence, verify) against the real local cluster, Docker engine and registry."""
+idempotence, verify) against the real local cluster, Docker engine and registry.
+
+The scenarios use fixed names (namespaces such as vextrus-molecule-apply, vault files under
+.local/molecule/<scenario>), so in a parallel session they run one after the other on one worker."""
 
 import os
 import subprocess
@@ -8,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from clusterkit import SESSION_REPOSITORY, building_the_example
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml"))
+
+pytestmark = pytest.mark.xdist_group("molecule")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -23,15 +30,17 @@ def test_molecule_scenario(scenario: str) -> None:
         "ANSIBLE_FORCE_COLOR": "0",
         "PY_COLORS": "0",
     }
-    proc = subprocess.run(
-        [str(venv_bin / "molecule"), "test", "--scenario-name", scenario],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+    # chain and image_build build the example service into the session's repository
+    with building_the_example(SESSION_REPOSITORY):
+        proc = subprocess.run(
+            [str(venv_bin / "molecule"), "test", "--scenario-name", scenario],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"molecule test -s {scenario} failed (rc {proc.returncode}):\n{output[-6000:]}"
     assert "idempotence" in output.lower(), f"molecule test -s {scenario} did not run the idempotence step"

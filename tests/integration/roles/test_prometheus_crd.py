@@ -1,4 +1,7 @@
-"""The PrometheusRule is applied only when its CRD exists: both paths on the local cluster."""
+"""The PrometheusRule is applied only when its CRD exists: both paths on the local cluster.
+
+The CRD is cluster-wide and every run of resource_apply looks it up, so deleting it would change
+what any other test running at the same time sees: these tests run alone (marker serial)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from rolekit import PlaybookRunner, crd_installed, install_crd, profile, uninstall_crd
+
+pytestmark = pytest.mark.serial
 
 REQUIRED_ALERTS = {
     "FinanceServiceUnavailable",
