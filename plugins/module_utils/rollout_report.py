@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The run report of one rollout week: what went in, what changed, what the gates saw, the verdict.
 
-The verdict is decided here and only here: PASS requires the rollout gate and the smoke test to
-have run and passed, and no rollback. Anything else - a failed or skipped gate, a rollback, a
-missing result - is FAIL. Values of secrets never reach the report: keys that name a secret are
+The verdict is decided here and only here (``decide``): PASS requires the rollout gate and the smoke
+test to have run and passed, and no rollback. Anything else - a failed or skipped gate, a rollback, a
+missing result - is FAIL. The chain decides it once with ``run_verdict`` before the report and the
+release record take it; a report given no verdict decides it the same way. Values of secrets never reach the report: keys that name a secret are
 dropped, and any known secret value found in a string is masked.
 """
 
@@ -73,6 +74,16 @@ def decide(
     return PASS, "every gate passed"
 
 
+def run_verdict(data: Mapping[str, Any]) -> dict[str, str]:
+    """The verdict of a run and its reason, from the chain's results: ``gate``, ``smoke``, ``rollback``
+    and ``failure`` (the step that stopped the chain, if any)."""
+    if not isinstance(data, Mapping):
+        raise ReportError(f"run results must be a mapping, got {type(data).__name__}")
+    verdict, reason = decide(data.get("gate"), data.get("smoke"), data.get("rollback") or {"ran": False},
+                             data.get("failure") or None)
+    return {"verdict": verdict, "reason": reason}
+
+
 def applied_resources(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Kind, name and changed of each item of a looped ``kubernetes.core.k8s`` apply."""
     resources = []
@@ -117,7 +128,12 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
     smoke = data.get("smoke")
     rollback = data.get("rollback") or {"ran": False}
     failure = data.get("failure") or None
-    verdict, reason = decide(gate, smoke, rollback, failure)
+    if data.get("verdict") is None:
+        verdict, reason = decide(gate, smoke, rollback, failure)
+    elif data["verdict"] in (PASS, FAIL):
+        verdict, reason = data["verdict"], str(data.get("reason") or "")
+    else:
+        raise ReportError(f"report data verdict must be {PASS} or {FAIL} (run_verdict), got {data['verdict']!r}")
     report = {
         "verdict": verdict,
         "reason": reason,
