@@ -8,11 +8,12 @@ import fcntl
 import os
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import requests
@@ -111,17 +112,30 @@ def building_the_example(repository: str | None = None) -> Iterator[None]:
     turns through a lock file.
 
     With the session's repository: once it holds an image (a tag), a run finds the content tag
-    there and neither builds nor verifies, so it goes ahead without the lock; a run that waited for
-    the lock while another pushed finds the image too."""
-    if repository is not None and registry_tags(repository):
-        yield
-        return
+    there and neither builds nor verifies, so it goes ahead without the lock, also while it waits
+    for the lock (another run of the session building the image pushes it before its week ends)."""
     with EXAMPLE_BUILD_LOCK.open("a", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        if repository is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        elif not _lock_unless_pushed(handle, repository):
+            yield
+            return
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_unless_pushed(handle: IO[str], repository: str) -> bool:
+    """Waits until this process holds the lock on handle (True) or the repository holds an image
+    (False, the lock not taken)."""
+    while not registry_tags(repository):
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(2)
+    return False
 
 
 def exists(read: Callable[[], Any]) -> bool:

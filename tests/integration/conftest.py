@@ -106,8 +106,7 @@ def worker_cache_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
     """In a parallel worker: a cache directory (XDG_CACHE_HOME) of the worker's own for the
     commands the tests run. The image_build role stages the build context in
     ${XDG_CACHE_HOME:-~/.cache}/vextrus-deploy/image_build/<service>, which two builds of the same
-    service in two workers would overwrite under each other (molecule keeps its scenarios' state
-    under it too)."""
+    service in two workers would overwrite under each other."""
     if _in_parallel_worker(request.config):
         os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache", numbered=False))
 
