@@ -34,11 +34,14 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchkit  # the bench folder's shared helpers (bench/benchkit.py)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 BIN = Path(sys.executable).parent
-KUBECONFIG = Path(os.environ.get("K8S_AUTH_KUBECONFIG") or ROOT / ".local" / "kubeconfig")
-KUBECTL = ROOT / ".local" / "bin" / "kubectl"
+KUBECONFIG = benchkit.KUBECONFIG
+KUBECTL = benchkit.KUBECTL
 INVENTORY = ROOT / "inventories" / "local"
 SERVICE = "finance-service"
 KINDS = "deployments,services,horizontalpodautoscalers,poddisruptionbudgets,networkpolicies"
@@ -79,22 +82,7 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 12
 
 
 def kubectl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [str(KUBECTL), "--kubeconfig", str(KUBECONFIG), *args], capture_output=True, text=True, check=False
-    )
-    if check and proc.returncode != 0:
-        raise SystemExit(f"noop_week: kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
-    return proc
-
-
-def preflight() -> None:
-    if not KUBECONFIG.exists() or not KUBECTL.exists():
-        raise SystemExit(f"noop_week: {KUBECONFIG} or {KUBECTL} is missing; run `make cluster-up` first")
-    nodes = json.loads(kubectl("get", "nodes", "-l", "vextrus.io/node=real", "-o", "json").stdout)["items"]
-    if not any(
-        c["type"] == "Ready" and c["status"] == "True" for n in nodes for c in n["status"]["conditions"]
-    ):
-        raise SystemExit("noop_week: no Ready node with label vextrus.io/node=real; run `make cluster-up`")
+    return benchkit.kubectl("noop_week", *args, check=check)
 
 
 class Chain:
@@ -202,7 +190,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the namespaces (for a look afterwards)")
     args = parser.parse_args()
-    preflight()
+    benchkit.require_real_node("noop_week")
     run_id = uuid.uuid4().hex[:8]
     repository = f"vextrus-bench/{run_id}/finance"
     namespaces = [f"bench-noop-{run_id}", f"bench-week1-{run_id}"]

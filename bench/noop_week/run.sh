@@ -4,11 +4,4 @@
 # week 1 whose image is already in the registry, less the gate's and the smoke test's own waiting.
 # See noop.py. Needs the local cluster with its real node and the registry: make cluster-up.
 #   bench/noop_week/run.sh [--runs N] [--json FILE]
-set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [[ ! -x $top/.venv/bin/python ]]; then
-  echo "noop_week: $top/.venv is missing; run \`make venv\` first" >&2
-  exit 1
-fi
-export ANSIBLE_CONFIG="$top/ansible.cfg"
-exec "$top/.venv/bin/python" "$top/bench/noop_week/noop.py" "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/../python.sh" noop_week noop.py "$@"

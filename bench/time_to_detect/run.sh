@@ -5,11 +5,4 @@
 # at its defaults; prints seconds from the apply to each tool's failure verdict. See ttd.py.
 # Needs the local cluster with its real node and the registry: make cluster-up. Takes ~5-6 min.
 #   bench/time_to_detect/run.sh [--cap SECONDS] [--only gate|rollout-status|k8s-wait] [--json FILE]
-set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [[ ! -x $top/.venv/bin/python ]]; then
-  echo "time_to_detect: $top/.venv is missing; run \`make venv\` first" >&2
-  exit 1
-fi
-export ANSIBLE_CONFIG="$top/ansible.cfg"
-exec "$top/.venv/bin/python" "$top/bench/time_to_detect/ttd.py" "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/../python.sh" time_to_detect ttd.py "$@"

@@ -28,11 +28,14 @@ from typing import Any
 import docker
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchkit  # the bench folder's shared helpers (bench/benchkit.py)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 BIN = Path(sys.executable).parent
-KUBECONFIG = Path(os.environ.get("K8S_AUTH_KUBECONFIG") or ROOT / ".local" / "kubeconfig")
-KUBECTL = ROOT / ".local" / "bin" / "kubectl"
+KUBECONFIG = benchkit.KUBECONFIG
+KUBECTL = benchkit.KUBECTL
 REGISTRY = "127.0.0.1:5000"
 BROKEN_REPOSITORY = f"{REGISTRY}/vextrus-test/seed-broken"
 BROKEN_TAG = "seed-broken"
@@ -58,25 +61,11 @@ class Result:
 
 
 def kubectl(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [str(KUBECTL), "--kubeconfig", str(KUBECONFIG), *args], input=input, capture_output=True, text=True, check=False
-    )
-    if check and proc.returncode != 0:
-        raise SystemExit(f"time_to_detect: kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
-    return proc
+    return benchkit.kubectl("time_to_detect", *args, input=input, check=check)
 
 
 def preflight() -> None:
-    if not KUBECONFIG.exists() or not KUBECTL.exists():
-        raise SystemExit(f"time_to_detect: {KUBECONFIG} or {KUBECTL} is missing; run `make cluster-up` first")
-    nodes = json.loads(kubectl("get", "nodes", "-l", "vextrus.io/node=real", "-o", "json").stdout)["items"]
-    ready = [
-        n["metadata"]["name"]
-        for n in nodes
-        if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])
-    ]
-    if not ready:
-        raise SystemExit("time_to_detect: no Ready node with label vextrus.io/node=real; run `make cluster-up`")
+    benchkit.require_real_node("time_to_detect")
     try:
         requests.get(f"http://{REGISTRY}/v2/", timeout=5).raise_for_status()
     except requests.RequestException as exc:
