@@ -14,7 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from kubernetes.client import ApiClient, Configuration
 
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8sConnectionError
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import FAILED, PROGRESSING, SUCCEEDED
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_watch import (
     GateRules,
@@ -437,3 +439,14 @@ def test_the_result_lists_the_watch_retries():
 def test_negative_grace_is_refused_before_any_api_call():
     with pytest.raises(RolloutGateError, match="unschedulable_grace must be 0 or more seconds, got -1"):
         run_rollout_gate(None, "ns", ["d"], unschedulable_grace=-1)
+
+
+def test_an_unreachable_api_server_is_named_with_what_the_gate_tried():
+    configuration = Configuration(host="https://127.0.0.1:1")
+    configuration.retries = 0
+    with pytest.raises(K8sConnectionError) as raised:
+        run_rollout_gate(ApiClient(configuration), "ns", ["web"], timeout=5)
+    assert str(raised.value) == (
+        "cannot reach the Kubernetes API at https://127.0.0.1:1 to read Deployment ns/web: MaxRetryError; "
+        "check the kubeconfig/context and that the cluster is up"
+    )
