@@ -38,6 +38,7 @@ SET_FACT = {"set_fact", "ansible.builtin.set_fact"}
 GUARD_FILTERS = {"default", "d"}
 GUARD_TESTS = {"defined", "undefined"}
 
+
 class _AnyName(dict):  # type: ignore[type-arg]
     """Filters and tests of any name (Ansible's and the collection's): only the names read matter."""
 
