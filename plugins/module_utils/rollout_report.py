@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.vextrus.deploy.plugins.module_utils.redact import MARKER, redact_value
+
 PASS = "PASS"
 FAIL = "FAIL"
-MASK = "********"
+MASK = MARKER
 _SECRET_KEY = re.compile(r"(token|secret|password|passwd|authorization|api_key|private_key)", re.IGNORECASE)
 
 
@@ -26,19 +28,16 @@ class ReportError(ValueError):
 
 
 def scrub(value: Any, secret_values: Iterable[str] = ()) -> Any:
-    """Return ``value`` without keys that name a secret and with known secret values masked."""
-    secrets = sorted({s for s in secret_values if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True)
-    return _scrub(value, secrets)
+    """Return ``value`` without keys that name a secret and with known secret values masked (each
+    value, its base64 forms and a URL's password: ``redact.redact_value``)."""
+    return redact_value(_drop_secret_keys(value), secret_values)
 
 
-def _scrub(value: Any, secrets: list[str]) -> Any:
+def _drop_secret_keys(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {k: _scrub(v, secrets) for k, v in value.items() if not _SECRET_KEY.search(str(k))}
+        return {k: _drop_secret_keys(v) for k, v in value.items() if not _SECRET_KEY.search(str(k))}
     if isinstance(value, (list, tuple)):
-        return [_scrub(v, secrets) for v in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, MASK)
+        return [_drop_secret_keys(v) for v in value]
     return value
 
 
