@@ -59,6 +59,14 @@ options:
     - Verify TLS certificates of HTTPS URLs.
     type: bool
     default: true
+  redact:
+    description:
+    - Secret values to mask with C(********) in the returned response bodies, details and messages; each value
+      also in its base64 forms and, for a URL, its password (see the P(vextrus.deploy.redact#filter) filter
+      for the rule). Never logged.
+    type: list
+    elements: str
+    default: []
   port_forward:
     description:
     - Probe through a port-forward to a Ready pod, as C(kubectl port-forward) does, when the Service is not reachable

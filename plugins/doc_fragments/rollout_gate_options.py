@@ -49,4 +49,13 @@ options:
       - Pods of older ReplicaSets are never judged.
     type: int
     default: 60
+  redact:
+    description:
+      - Secret values to mask in everything the module returns - the quoted log lines in RV(logs) and the
+        message, the API's messages - with C(********); each value also in its base64 forms and, for a URL,
+        its password (see the P(vextrus.deploy.redact#filter) filter for the rule).
+      - The chain passes the service's secrets (C(namespace_secrets_secret_values)). Never logged.
+    type: list
+    elements: str
+    default: []
 """

@@ -17,6 +17,7 @@ ROLLOUT_GATE_ARG_SPEC = {
     "max_restarts": {"type": "int", "default": 1},
     "log_lines": {"type": "int", "default": 20},
     "unschedulable_grace": {"type": "int", "default": 60},
+    "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
 }
 
 # access_review's own options (+ kubernetes.core.k8s_auth_options)
@@ -44,6 +45,7 @@ HEALTH_GATE_ARG_SPEC = {
     "request_timeout": {"type": "float", "default": 5.0},
     "bearer_token": {"type": "str", "no_log": True},
     "validate_certs": {"type": "bool", "default": True},
+    "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
     "port_forward": {
         "type": "dict",
         "options": PORT_FORWARD_ARG_SPEC,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact, redact_value
+
 BODY_EXCERPT = 300
 _MISSING = object()
 
@@ -84,13 +86,6 @@ def check_response(
         if problems:
             return False, "; ".join(problems)
     return True, f"status {status}"
-
-
-def redact(text: str, secrets: Sequence[str | None]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    return text
 
 
 @dataclass
@@ -188,16 +183,19 @@ def run_probes(
     request_timeout: float = 5.0,
     bearer_token: str | None = None,
     validate_certs: bool = True,
+    secrets: Sequence[str] = (),
     fetcher: Callable[..., Response] = fetch,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Probe every URL until each has ``successes`` consecutive successes or the budget runs out."""
+    """Probe every URL until each has ``successes`` consecutive successes or the budget runs out.
+    The bearer token and ``secrets`` are masked in every body, detail and message returned."""
     if successes < 1:
         raise ValueError(f"successes must be at least 1, got {successes}")
     headers = {"Accept": "application/json, */*", "User-Agent": "vextrus.deploy.health_gate"}
     if bearer_token:
         headers["Authorization"] = f"Bearer {bearer_token}"
+    hidden = [bearer_token, *secrets]
     probes = [UrlProbe(url) for url in urls]
     start = clock()
     deadline = start + timeout
@@ -210,14 +208,14 @@ def run_probes(
                 break
             allowed = min(request_timeout, remaining)
             reply = fetcher(probe.url, allowed, headers, validate_certs)
-            body = redact(reply.body, [bearer_token])
+            body = redact(reply.body, hidden)
             if reply.error and allowed < request_timeout and clock() >= deadline:
                 break  # cut short by the budget, not an answer of the service: keep the last real result
             if reply.error:
-                probe.record(False, None, reply.latency_ms, redact(reply.error, [bearer_token]), body)
+                probe.record(False, None, reply.latency_ms, redact(reply.error, hidden), body)
             else:
                 ok, detail = check_response(reply.status, reply.body, expected_status, json_match)
-                probe.record(ok, reply.status, reply.latency_ms, redact(detail, [bearer_token]), body)
+                probe.record(ok, reply.status, reply.latency_ms, redact(detail, hidden), body)
         if all(p.passed(successes) for p in probes):
             break
         remaining = deadline - clock()
@@ -243,4 +241,4 @@ def run_probes(
         )
     else:
         result["message"] = f"all {len(probes)} URLs answered {successes} times in a row"
-    return result
+    return redact_value(result, hidden)

@@ -26,11 +26,12 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import ApiException, api_errors
+from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact_value
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import (
     FAILED,
     SUCCEEDED,
@@ -287,10 +288,30 @@ def gate_result(
     check_mode: bool = False,
     logs: list[str] | None = None,
     log_source: str = "",
+    secrets: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The module result for the gate's final state; ``failed`` is set when a rollout failed or did
     not complete in time. ``ignored`` holds the missing or scaled-to-zero Deployments allow_missing
-    let pass; ``logs`` and ``log_source`` are those of the failed container, if any."""
+    let pass; ``logs`` and ``log_source`` are those of the failed container, if any. Every string of
+    the result (the quoted log, the messages) has ``secrets`` masked (``redact.redact_value``)."""
+    return redact_value(
+        _gate_result(
+            state, ignored, timeout=timeout, elapsed=elapsed, check_mode=check_mode, logs=logs, log_source=log_source
+        ),
+        secrets,
+    )
+
+
+def _gate_result(
+    state: GateState,
+    ignored: Mapping[str, Mapping[str, str]],
+    *,
+    timeout: int,
+    elapsed: float,
+    check_mode: bool,
+    logs: list[str] | None,
+    log_source: str,
+) -> dict[str, Any]:
     report = {**ignored, **{name: _rollout_report(verdict) for name, verdict in state.verdicts.items()}}
     result: dict[str, Any] = {
         "changed": False,
@@ -513,10 +534,12 @@ def run_rollout_gate(
     allow_missing: bool = False,
     check_mode: bool = False,
     unschedulable_grace: int = 60,
+    secrets: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Wait for every named Deployment to complete its rollout; return the module result.
 
-    The result has ``failed`` set when a rollout failed or the timeout passed.
+    The result has ``failed`` set when a rollout failed or the timeout passed; ``secrets`` are masked
+    in all of it.
     """
     if unschedulable_grace < 0:
         raise RolloutGateError(f"unschedulable_grace must be 0 or more seconds, got {unschedulable_grace}")
@@ -539,5 +562,12 @@ def run_rollout_gate(
     # an Unschedulable pod has no container, hence no log
     logs, source = ([], "") if failed is None or failed.container is None else _collect_logs(api, failed, log_lines)
     return gate_result(
-        state, ignored, timeout=timeout, elapsed=elapsed, check_mode=check_mode, logs=logs, log_source=source
+        state,
+        ignored,
+        timeout=timeout,
+        elapsed=elapsed,
+        check_mode=check_mode,
+        logs=logs,
+        log_source=source,
+        secrets=secrets,
     )

@@ -15,7 +15,7 @@ description:
     when O(json_match) is given, a JSON body with the expected values. Any failed probe resets the count.
   - Records latency per URL (p50, p95, max in milliseconds) and fails when the O(timeout) budget runs out,
     quoting the last status and an excerpt of the body. The bearer token is never returned and is masked in
-    body excerpts.
+    body excerpts, as are the values listed in O(redact).
   - With O(port_forward), the probes go through a port-forward to a Ready pod of a Service (as
     C(kubectl port-forward) does); the forward is always closed when the module ends.
   - Runs where the task runs; use C(delegate_to=localhost) to probe from the controller.
@@ -119,6 +119,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.port_forward import
     PortForwarder,
     resolve_target,
 )
+from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact
 
 
 def _probe(params: dict, urls: list[str]) -> dict:
@@ -132,6 +133,7 @@ def _probe(params: dict, urls: list[str]) -> dict:
         request_timeout=params["request_timeout"],
         bearer_token=params["bearer_token"],
         validate_certs=params["validate_certs"],
+        secrets=params["redact"],
     )
 
 
@@ -158,7 +160,7 @@ def main() -> None:
         else:
             result = _probe(module.params, module.params["urls"])
     except (PortForwardError, K8sConnectionError, ValueError) as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=redact(str(exc), module.params["redact"]))
     passed = result["passed"]
     msg = result.pop("message")
     if not passed:

@@ -19,6 +19,7 @@ description:
     container then stopped by itself on SIGTERM within that many seconds.
   - "Otherwise fails with one message quoting the container's own error output (for example
     C(Error: Cannot find module '@nestjs/core')), the missing dependencies and what to do."
+  - Values listed in O(redact) are masked in everything it returns.
   - Reads from the Docker daemon; with O(stop_grace) it also stops O(container) (C(docker stop -t)),
     after everything else passed. It neither starts nor removes containers.
 extends_documentation_fragment:
@@ -85,6 +86,14 @@ options:
     description: Fields (dotted paths) the JSON body of a healthy answer must carry; empty checks no body.
     type: dict
     default: {}
+  redact:
+    description:
+      - Secret values (the environment the container was started with) to mask with C(********) in the quoted
+        container output, the messages and every returned value; each value also in its base64 forms and, for
+        a URL, its password (see the P(vextrus.deploy.redact#filter) filter for the rule). Never logged.
+    type: list
+    elements: str
+    default: []
   stop_grace:
     description:
       - When above 0 and every other check passed, stop O(container) with SIGTERM and this many seconds
@@ -174,6 +183,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.image_verify import
     stop_message,
     stop_problem,
 )
+from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact, redact_value
 
 try:
     from ansible_collections.community.docker.plugins.module_utils.common_api import AnsibleDockerClient
@@ -199,6 +209,7 @@ ARGUMENT_SPEC = {
     "health_expected_status": {"type": "int", "default": 200},
     "health_json": {"type": "dict", "default": {}},
     "stop_grace": {"type": "int", "default": 0},
+    "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
 }
 
 
@@ -225,10 +236,15 @@ def main() -> None:
         )
     client = AnsibleDockerClient(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = client.module.params
+    secrets = params["redact"]
+
+    def fail(msg: str, **result) -> None:
+        client.module.fail_json(msg=redact(msg, secrets), changed=False, **redact_value(result, secrets))
+
     try:
         state, logs = container_state_and_logs(client, params["container"])
     except DockerException as exc:
-        client.fail(f"cannot read container {params['container']} from the Docker daemon: {exc}")
+        fail(f"cannot read container {params['container']} from the Docker daemon: {exc}")
     verdict = decide(
         image=params["image"],
         dependencies=params["dependencies"],
@@ -249,7 +265,7 @@ def main() -> None:
     msg = verdict.pop("msg")
     verdict["stop_seconds"] = None
     if not verdict["passed"]:
-        client.module.fail_json(msg=msg, changed=False, **verdict)
+        fail(msg, **verdict)
     grace = params["stop_grace"]
     if grace > 0 and not client.module.check_mode:
         try:
@@ -258,13 +274,13 @@ def main() -> None:
             verdict["stop_seconds"] = round(time.monotonic() - started, 1)
             state, logs = container_state_and_logs(client, params["container"])
         except DockerException as exc:
-            client.fail(f"cannot stop container {params['container']} with SIGTERM: {exc}")
+            fail(f"cannot stop container {params['container']} with SIGTERM: {exc}")
         problem = stop_problem(state, verdict["stop_seconds"], grace)
         if problem:
             verdict.update(passed=False, reason="sigterm", problems=[problem])
-            client.module.fail_json(msg=stop_message(params["image"], problem, logs), changed=False, **verdict)
+            fail(stop_message(params["image"], problem, logs), **verdict)
         msg += f", and it stopped on SIGTERM in {verdict['stop_seconds']} s"
-    client.module.exit_json(msg=msg, changed=False, **verdict)
+    client.module.exit_json(msg=redact(msg, secrets), changed=False, **redact_value(verdict, secrets))
 
 
 if __name__ == "__main__":

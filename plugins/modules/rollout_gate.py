@@ -22,6 +22,7 @@ description:
     when the Deployment reports C(ProgressDeadlineExceeded). Pods of older ReplicaSets never fail the gate.
   - On failure it returns the pod, container, reason, exit code and the last O(log_lines) lines of the failed
     container's previous log (or current log), and quotes the first error line in the message.
+  - Values listed in O(redact) are masked in everything it returns.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - vextrus.deploy.rollout_gate_options
@@ -134,6 +135,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection impo
     K8sConnectionError,
     connect,
 )
+from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_watch import RolloutGateError, run_rollout_gate
 
 
@@ -148,6 +150,7 @@ def run_module(params: dict, check_mode: bool) -> dict:
         allow_missing=params["allow_missing"],
         check_mode=check_mode,
         unschedulable_grace=params["unschedulable_grace"],
+        secrets=params["redact"],
     )
 
 
@@ -158,7 +161,7 @@ def main() -> None:
     try:
         result = run_module(module.params, module.check_mode)
     except (RolloutGateError, K8sConnectionError) as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=redact(str(exc), module.params["redact"]))
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

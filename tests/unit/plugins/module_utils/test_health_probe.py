@@ -10,7 +10,6 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import
     fetch,
     json_mismatches,
     percentile,
-    redact,
     rewrite_url,
     run_probes,
 )
@@ -107,10 +106,6 @@ def test_consecutive_success_tracking():
 )
 def test_rewrite_url(url, expected):
     assert rewrite_url(url, "127.0.0.1", 4711) == expected
-
-
-def test_redact():
-    assert redact(f"token {TOKEN} echoed", [TOKEN, None]) == "token ******** echoed"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -235,3 +230,14 @@ def test_run_probes_with_fake_clock():
 def test_run_probes_rejects_zero_successes():
     with pytest.raises(ValueError, match="successes must be at least 1"):
         run_probes(["http://x"], successes=0)
+
+
+def test_run_probes_masks_the_given_secrets(server):
+    secret_url = "postgresql://finance:Pg5ecretPassw0rd@postgres:5432/finance"
+    _Handler.script["/health"] = [(503, '{"error": "postgres://finance:Pg5ecretPassw0rd@10.0.0.5 refused"}')]
+    result = run_probes(
+        [server + "/health"], successes=1, interval=1, timeout=100, secrets=[secret_url], clock=stepping_clock(10), sleep=no_sleep
+    )
+    assert result["passed"] is False
+    assert "postgres://finance:********@10.0.0.5 refused" in result["body_excerpt"]
+    assert "Pg5ecretPassw0rd" not in json.dumps(result)

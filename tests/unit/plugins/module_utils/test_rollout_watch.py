@@ -8,6 +8,7 @@ recorded status comes last (MODIFIED)."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from dataclasses import replace
@@ -450,3 +451,25 @@ def test_an_unreachable_api_server_is_named_with_what_the_gate_tried():
         "cannot reach the Kubernetes API at https://127.0.0.1:1 to read Deployment ns/web: MaxRetryError; "
         "check the kubeconfig/context and that the cluster is up"
     )
+
+
+SECRET = "Zq8vN3kLm0pQr5sT7uVw9xYz1aBcDeFg"
+DB_URL = "postgresql://finance:Pg5ecretPassw0rd@postgres:5432/finance"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"Error: JWT_SECRET {SECRET} rejected",
+        f"Error: token {base64.b64encode(SECRET.encode()).decode()}",
+        "Error: connect ECONNREFUSED postgres://finance:Pg5ecretPassw0rd@10.0.0.5:5432",
+    ],
+    ids=["value", "base64", "url-password"],
+)
+def test_the_result_masks_the_secrets_in_the_quoted_log_and_messages(line):
+    gate = _settled_state("crashloop")
+    result = gate_result(gate, {}, timeout=300, elapsed=4.6, logs=["starting", line], secrets=[SECRET, DB_URL])
+    assert '; log: "Error: ' in result["msg"] and "********" in result["msg"]
+    assert result["logs"][1].startswith("Error: ") and "********" in result["logs"][1]
+    text = json.dumps(result)
+    assert SECRET not in text and "Pg5ecretPassw0rd" not in text and base64.b64encode(SECRET.encode()).decode() not in text
