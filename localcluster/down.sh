@@ -23,12 +23,8 @@ if (( purge )); then bash "$LC_DIR/node/down.sh" --purge; else bash "$LC_DIR/nod
 stopped=0
 for (( i = ${#COMPONENTS[@]} - 1; i >= 0; i-- )); do
   c=${COMPONENTS[$i]}
-  if component_alive "$c"; then
-    stop_component "$c"
-    stopped=$(( stopped + 1 ))
-  else
-    rm -f "$(pidfile "$c")"
-  fi
+  component_alive "$c" && stopped=$(( stopped + 1 ))
+  daemon_stop "$c" "$BIN/$c"
 done
 if (( stopped )); then log "stopped $stopped component(s)"; else log "the cluster is not running"; fi
 

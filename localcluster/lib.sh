@@ -57,94 +57,18 @@ COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 GRACE_SECONDS="${GRACE_SECONDS:-15}"
 
-log() { printf '[localcluster] %s\n' "$*" >&2; }
-die() { printf '[localcluster] ERROR: %s\n' "$*" >&2; exit 1; }
+# Messages "[localcluster] ...", timings, daemons with pid files in $RUN_DIR and logs in $LOG_DIR.
+LOG_PREFIX="localcluster"
+DAEMON_RUN_DIR="$RUN_DIR"
+DAEMON_LOG_DIR="$LOG_DIR"
+# shellcheck source=lib/log.sh
+source "$LC_DIR/lib/log.sh"
+# shellcheck source=lib/daemons.sh
+source "$LC_DIR/lib/daemons.sh"
 
-now_ms() { date +%s%3N; }
-elapsed_since() { # $1 = start in ms -> "12.3s"
-  local d=$(( $(now_ms) - $1 ))
-  printf '%d.%ds' $(( d / 1000 )) $(( (d % 1000) / 100 ))
-}
-
-pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
-
-# Prints the pid of a component when its pid file names a live process that runs our binary.
-# A stale pid file (process gone, or pid reused by something else) counts as not running.
-component_pid() {
-  local name=$1 file pid exe want
-  file=$(pidfile "$name")
-  [[ -r $file ]] || return 1
-  pid=$(<"$file")
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [[ -d /proc/$pid ]] || return 1
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
-  # A replaced or removed binary shows up as "<path> (deleted)"; the process is still ours.
-  exe=${exe%" (deleted)"}
-  want=$(readlink -f "$BIN/$name" 2>/dev/null || true)
-  [[ $exe == "$BIN/$name" || ( -n $want && $exe == "$want" ) ]] || return 1
-  printf '%s\n' "$pid"
-}
-
-component_alive() { component_pid "$1" >/dev/null; }
-
-# Starts "$@" in its own session with output to $LOG_DIR/<name>.log and records its pid.
-start_component() {
-  local name=$1; shift
-  mkdir -p "$RUN_DIR" "$LOG_DIR"
-  if component_alive "$name"; then
-    log "$name already running (pid $(component_pid "$name"))"
-    return 0
-  fi
-  rm -f "$(pidfile "$name")"
-  {
-    printf '\n==== %s start %s\n' "$name" "$(date -Is)"
-    printf '==== %q ' "$@"; printf '\n'
-  } >>"$LOG_DIR/$name.log"
-  setsid "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
-  local pid=$!
-  printf '%s\n' "$pid" >"$(pidfile "$name")"
-  log "started $name (pid $pid, log ${LOG_DIR#"$ROOT/"}/$name.log)"
-}
-
-# Stops a component: TERM, then KILL after $GRACE_SECONDS. No-op when it is not running.
-stop_component() {
-  local name=$1 pid i
-  if ! pid=$(component_pid "$name"); then
-    rm -f "$(pidfile "$name")"
-    return 0
-  fi
-  log "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for (( i = 0; i < GRACE_SECONDS * 10; i++ )); do
-    [[ -d /proc/$pid ]] || break
-    sleep 0.1
-  done
-  if [[ -d /proc/$pid ]]; then
-    log "$name did not stop within ${GRACE_SECONDS}s; sending KILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for (( i = 0; i < 50; i++ )); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
-  fi
-  [[ -d /proc/$pid ]] && die "$name (pid $pid) is still running"
-  rm -f "$(pidfile "$name")"
-}
-
-# wait_for NAME TIMEOUT_S COMMAND...: retries COMMAND until it succeeds; fails with the
-# component's last log lines when the time is up or the component died.
-wait_for() {
-  local name=$1 timeout=$2; shift 2
-  local deadline=$(( $(date +%s) + timeout ))
-  until "$@" >/dev/null 2>&1; do
-    if [[ -n ${WAIT_COMPONENT:-} ]] && ! component_alive "$WAIT_COMPONENT"; then
-      tail -n 30 "$LOG_DIR/$WAIT_COMPONENT.log" >&2 || true
-      die "$WAIT_COMPONENT exited while waiting for $name (log: $LOG_DIR/$WAIT_COMPONENT.log)"
-    fi
-    if (( $(date +%s) >= deadline )); then
-      [[ -n ${WAIT_COMPONENT:-} ]] && { tail -n 30 "$LOG_DIR/$WAIT_COMPONENT.log" >&2 || true; }
-      die "timed out after ${timeout}s waiting for $name"
-    fi
-    sleep 0.3
-  done
-}
+# The control-plane components run the binary of their name from $BIN.
+component_pid() { daemon_pid "$1" "$BIN/$1"; }
+component_alive() { daemon_running "$1" "$BIN/$1"; }
 
 # url_ok URL: an HTTPS/HTTP GET that answers 200 "ok", checked against the cluster CA.
 url_ok() {

@@ -17,7 +17,7 @@ for c in "${COMPONENTS[@]}"; do
     total_rss=$(( total_rss + r )) total_hwm=$(( total_hwm + h ))
   else
     state=stopped
-    [[ -f $(pidfile "$c") ]] && state="dead (stale pid file $(<"$(pidfile "$c")"))"
+    [[ -f $(daemon_pidfile "$c") ]] && state="dead (stale pid file $(<"$(daemon_pidfile "$c")"))"
     printf '%-25s %-8s %s\n' "$c" "-" "$state"
     rc=3
   fi

@@ -49,7 +49,7 @@ chmod 700 "$ETCD_DATA"
 
 # --- etcd: mutual TLS with its own CA; plain-HTTP metrics/health endpoint on loopback only.
 P=$PKI_DIR
-start_component etcd "$BIN/etcd" \
+daemon_start etcd "$BIN/etcd" \
   --name=vextrus-local \
   --data-dir="$ETCD_DATA" \
   --listen-client-urls="https://$LISTEN_IP:$ETCD_CLIENT_PORT" \
@@ -64,11 +64,11 @@ start_component etcd "$BIN/etcd" \
   --peer-client-cert-auth --peer-trusted-ca-file="$P/etcd-ca.crt" \
   --peer-cert-file="$P/etcd-server.crt" --peer-key-file="$P/etcd-server.key" \
   --snapshot-count=10000
-WAIT_COMPONENT=etcd wait_for "etcd /health" 60 \
+daemon_wait "etcd /health" 60 etcd "$BIN/etcd" \
   sh -c "curl -fsS --max-time 2 http://$LISTEN_IP:$ETCD_METRICS_PORT/health | grep -q '\"health\":\"true\"'"
 
 # --- kube-apiserver
-start_component kube-apiserver "$BIN/kube-apiserver" \
+daemon_start kube-apiserver "$BIN/kube-apiserver" \
   --advertise-address="$LISTEN_IP" \
   --bind-address="$LISTEN_IP" \
   --secure-port="$APISERVER_PORT" \
@@ -90,14 +90,14 @@ start_component kube-apiserver "$BIN/kube-apiserver" \
   --allow-privileged=true \
   --profiling=false \
   --cert-dir="$RUN_DIR/kube-apiserver-certs"
-WAIT_COMPONENT=kube-apiserver wait_for "kube-apiserver /readyz" 180 readyz
+daemon_wait "kube-apiserver /readyz" 180 kube-apiserver "$BIN/kube-apiserver" readyz
 
 # --- cluster objects that must exist before kwok starts (RBAC for kwok etc.)
 kubectl_admin apply -f "$LC_DIR/config/bootstrap.yaml" >/dev/null
 
 # --- kube-controller-manager
 KCM_KUBECONFIG="$KUBECONFIG_DIR/kube-controller-manager.kubeconfig"
-start_component kube-controller-manager "$BIN/kube-controller-manager" \
+daemon_start kube-controller-manager "$BIN/kube-controller-manager" \
   --kubeconfig="$KCM_KUBECONFIG" \
   --authentication-kubeconfig="$KCM_KUBECONFIG" \
   --authorization-kubeconfig="$KCM_KUBECONFIG" \
@@ -116,7 +116,7 @@ start_component kube-controller-manager "$BIN/kube-controller-manager" \
 
 # --- kube-scheduler
 SCHED_KUBECONFIG="$KUBECONFIG_DIR/kube-scheduler.kubeconfig"
-start_component kube-scheduler "$BIN/kube-scheduler" \
+daemon_start kube-scheduler "$BIN/kube-scheduler" \
   --kubeconfig="$SCHED_KUBECONFIG" \
   --authentication-kubeconfig="$SCHED_KUBECONFIG" \
   --authorization-kubeconfig="$SCHED_KUBECONFIG" \
@@ -132,11 +132,11 @@ start_component kube-scheduler "$BIN/kube-scheduler" \
 # user is merged into the configuration.
 kwok_args=(--kubeconfig="$KUBECONFIG_DIR/kwok.kubeconfig" --config="$LC_DIR/kwok/kwok.yaml")
 for f in "$LC_DIR"/kwok/stages/*.yaml; do kwok_args+=(--config="$f"); done
-start_component kwok env HOME="$KWOK_HOME" "$BIN/kwok" "${kwok_args[@]}"
+HOME="$KWOK_HOME" daemon_start kwok "$BIN/kwok" "${kwok_args[@]}"
 
-WAIT_COMPONENT=kube-controller-manager wait_for "kube-controller-manager /healthz" 60 \
+daemon_wait "kube-controller-manager /healthz" 60 kube-controller-manager "$BIN/kube-controller-manager" \
   url_ok "https://$LISTEN_IP:$KCM_PORT/healthz"
-WAIT_COMPONENT=kube-scheduler wait_for "kube-scheduler /healthz" 60 \
+daemon_wait "kube-scheduler /healthz" 60 kube-scheduler "$BIN/kube-scheduler" \
   url_ok "https://$LISTEN_IP:$SCHEDULER_PORT/healthz"
 
 # --- simulated nodes
@@ -192,11 +192,11 @@ for (( i = 0; i < KWOK_NODE_COUNT; i++ )); do
   fi
 done
 if (( KWOK_NODE_COUNT > 0 )); then
-  WAIT_COMPONENT=kwok wait_for "simulated nodes Ready" 90 \
+  daemon_wait "simulated nodes Ready" 90 kwok "$BIN/kwok" \
     kubectl_admin wait --for=condition=Ready node -l type=kwok --timeout=2s
 fi
 # Pods of Deployments need the namespace's default ServiceAccount (made by kube-controller-manager).
-WAIT_COMPONENT=kube-controller-manager wait_for "ServiceAccount default/default" 60 \
+daemon_wait "ServiceAccount default/default" 60 kube-controller-manager "$BIN/kube-controller-manager" \
   kubectl_admin get serviceaccount default -n default
 
 [[ $NODES == kwok ]] || bash "$LC_DIR/node/up.sh"

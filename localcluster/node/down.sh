@@ -26,14 +26,14 @@ START=$(now_ms)
 CONTAINERD_EXE=$(command -v containerd || echo /usr/bin/containerd)
 
 # --- kube-proxy, then its rules
-if node_stop kube-proxy "$BIN/kube-proxy"; then :; fi
+daemon_stop kube-proxy "$BIN/kube-proxy"
 if [[ -x $BIN/kube-proxy ]] && our_iptables | grep -q 'KUBE-'; then
   "$BIN/kube-proxy" --cleanup --v=0 >>"$LOG_DIR/kube-proxy.log" 2>&1 ||
     log "kube-proxy --cleanup reported errors (see ${LOG_DIR#"$ROOT/"}/kube-proxy.log); removing the rest below"
 fi
 
 # --- kubelet (it would recreate the pods we remove next)
-node_stop kubelet "$BIN/kubelet" 15 || true
+daemon_stop kubelet "$BIN/kubelet" 15
 
 # --- pods and containers, through the CRI so that CNI DEL runs (veths, IPAM, portmap, masquerade)
 leftovers() {
@@ -42,14 +42,14 @@ leftovers() {
   return 1
 }
 started_for_cleanup=0
-if ! node_pid node-containerd "$CONTAINERD_EXE" >/dev/null && [[ -s $CTRD_CONFIG ]] && leftovers; then
+if ! daemon_pid node-containerd "$CONTAINERD_EXE" >/dev/null && [[ -s $CTRD_CONFIG ]] && leftovers; then
   log "starting the node's containerd to remove the pods it left behind"
   mkdir -p "$CTRD_RUN"
-  node_start node-containerd "$CONTAINERD_EXE" --config "$CTRD_CONFIG"
+  daemon_start node-containerd "$CONTAINERD_EXE" --config "$CTRD_CONFIG"
   started_for_cleanup=1
-  for (( i = 0; i < 100; i++ )); do crictl_node info >/dev/null 2>&1 && break; sleep 0.3; done
+  wait_until 30 crictl_node info || log "the cleanup containerd does not answer on $CTRD_SOCKET"
 fi
-if node_pid node-containerd "$CONTAINERD_EXE" >/dev/null && [[ -x $CRICTL ]]; then
+if daemon_pid node-containerd "$CONTAINERD_EXE" >/dev/null && [[ -x $CRICTL ]]; then
   mapfile -t pods < <(crictl_node pods -q 2>/dev/null || true)
   if (( ${#pods[@]} )); then
     log "removing ${#pods[@]} pod sandbox(es) and their containers"
@@ -59,7 +59,7 @@ if node_pid node-containerd "$CONTAINERD_EXE" >/dev/null && [[ -x $CRICTL ]]; th
   mapfile -t ctrs < <(crictl_node ps -a -q 2>/dev/null || true)
   for c in "${ctrs[@]}"; do crictl_node rm -f "$c" >/dev/null 2>&1 || log "could not remove container $c"; done
 fi
-node_stop node-containerd "$CONTAINERD_EXE" 20 || true
+daemon_stop node-containerd "$CONTAINERD_EXE" 20
 (( started_for_cleanup )) && log "stopped the cleanup containerd"
 
 # --- processes still left: shims of our containerd and processes in our cgroups (by pid)

@@ -14,8 +14,7 @@ NODE_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../lib.sh
 source "$NODE_LIB_DIR/../lib.sh"
 
-log() { printf '[localcluster node] %s\n' "$*" >&2; }
-die() { printf '[localcluster node] ERROR: %s\n' "$*" >&2; exit 1; }
+LOG_PREFIX="localcluster node"
 
 NODE_NAME="${REAL_NODE_NAME:-real-node-0}"
 NODE_LABEL_KEY="vextrus.io/node"
@@ -54,75 +53,6 @@ REGISTRY_HOST="127.0.0.1:5000"
 CRI_TOOLS_VERSION="v1.34.0"
 CRICTL="$BIN/crictl"
 NODE_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack socat ethtool)
-
-# node_pid NAME EXE: prints the pid recorded in $RUN_DIR/NAME.pid when that process is alive and
-# runs EXE (a pid file naming a dead or reused pid counts as not running).
-node_pid() {
-  local name=$1 want=$2 file pid exe
-  file="$RUN_DIR/$name.pid"
-  [[ -r $file ]] || return 1
-  pid=$(<"$file")
-  [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] || return 1
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
-  exe=${exe%" (deleted)"}
-  [[ $exe == "$(readlink -f "$want")" ]] || return 1
-  printf '%s\n' "$pid"
-}
-
-# node_start NAME EXE ARGS...: starts EXE in its own session, output to $LOG_DIR/NAME.log.
-node_start() {
-  local name=$1 exe=$2; shift 2
-  mkdir -p "$RUN_DIR" "$LOG_DIR"
-  if node_pid "$name" "$exe" >/dev/null; then
-    log "$name already running (pid $(node_pid "$name" "$exe"))"
-    return 0
-  fi
-  {
-    printf '\n==== %s start %s\n' "$name" "$(date -Is)"
-    printf '==== %q ' "$exe" "$@"; printf '\n'
-  } >>"$LOG_DIR/$name.log"
-  setsid "$exe" "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
-  printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
-  log "started $name (pid $!, log ${LOG_DIR#"$ROOT/"}/$name.log)"
-}
-
-# node_stop NAME EXE [GRACE_S]: TERM, then KILL after the grace period.
-node_stop() {
-  local name=$1 exe=$2 grace=${3:-$GRACE_SECONDS} pid i
-  if ! pid=$(node_pid "$name" "$exe"); then
-    rm -f "$RUN_DIR/$name.pid"
-    return 1
-  fi
-  log "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for (( i = 0; i < grace * 10; i++ )); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
-  if [[ -d /proc/$pid ]]; then
-    log "$name did not stop within ${grace}s; sending KILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for (( i = 0; i < 50; i++ )); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
-  fi
-  [[ -d /proc/$pid ]] && die "$name (pid $pid) is still running"
-  rm -f "$RUN_DIR/$name.pid"
-  return 0
-}
-
-# node_wait WHAT TIMEOUT_S NAME EXE COMMAND...: retries COMMAND; fails with NAME's log tail when
-# NAME died or the time is up.
-node_wait() {
-  local what=$1 timeout=$2 name=$3 exe=$4; shift 4
-  local deadline=$(( $(date +%s) + timeout ))
-  until "$@" >/dev/null 2>&1; do
-    if ! node_pid "$name" "$exe" >/dev/null; then
-      tail -n 30 "$LOG_DIR/$name.log" >&2 || true
-      die "$name exited while waiting for $what (log: $LOG_DIR/$name.log)"
-    fi
-    if (( $(date +%s) >= deadline )); then
-      tail -n 30 "$LOG_DIR/$name.log" >&2 || true
-      die "timed out after ${timeout}s waiting for $what (log: $LOG_DIR/$name.log)"
-    fi
-    sleep 0.3
-  done
-}
 
 # crictl against the node's containerd; its config file also serves users:
 #   crictl --config .local/cluster/node/crictl.yaml ps

@@ -11,7 +11,7 @@ rc=0
 printf '%-25s %-8s %s\n' COMPONENT PID STATE
 for spec in "node-containerd:$CONTAINERD_EXE" "kubelet:$BIN/kubelet" "kube-proxy:$BIN/kube-proxy"; do
   name=${spec%%:*} exe=${spec#*:}
-  if pid=$(node_pid "$name" "$exe"); then
+  if pid=$(daemon_pid "$name" "$exe"); then
     mem=$(awk '/^VmRSS:/ {printf "RSS %d MiB", $2/1024}' "/proc/$pid/status" 2>/dev/null || true)
     printf '%-25s %-8s %s\n' "$name" "$pid" "running ($mem)"
   else
@@ -36,7 +36,7 @@ else
   printf '%-25s %s\n' "node $NODE_NAME" "API server not reachable"; rc=3
 fi
 
-if node_pid node-containerd "$CONTAINERD_EXE" >/dev/null && [[ -x $CRICTL ]]; then
+if daemon_pid node-containerd "$CONTAINERD_EXE" >/dev/null && [[ -x $CRICTL ]]; then
   printf '%-25s %s\n' "pod sandboxes (CRI)" "$(crictl_node pods -q 2>/dev/null | wc -l)"
   printf '%-25s %s\n' "containers (CRI)" "$(crictl_node ps -a -q 2>/dev/null | wc -l)"
   printf '%-25s %s\n' "images (CRI)" "$(crictl_node images -q 2>/dev/null | wc -l)"

@@ -200,11 +200,11 @@ done
 
 # --- containerd
 if config_changed "$CTRD_CONFIG" || config_changed "$CTRD_DIR/certs.d/$REGISTRY_HOST/hosts.toml"; then
-  node_stop kubelet "$BIN/kubelet" || true
-  node_stop node-containerd "$CONTAINERD_EXE" || true
+  daemon_stop kubelet "$BIN/kubelet"
+  daemon_stop node-containerd "$CONTAINERD_EXE"
 fi
-node_start node-containerd "$CONTAINERD_EXE" --config "$CTRD_CONFIG"
-node_wait "containerd's CRI on $CTRD_SOCKET" 60 node-containerd "$CONTAINERD_EXE" crictl_node info
+daemon_start node-containerd "$CONTAINERD_EXE" --config "$CTRD_CONFIG"
+daemon_wait "containerd's CRI on $CTRD_SOCKET" 60 node-containerd "$CONTAINERD_EXE" crictl_node info
 if ! crictl_node inspecti "$PAUSE_IMAGE" >/dev/null 2>&1; then
   t=$(now_ms)
   crictl_node pull "$PAUSE_IMAGE" >/dev/null ||
@@ -236,16 +236,16 @@ kubelet_args=(
 write_if_changed "$NODE_STATE/kubelet.args" "${kubelet_args[*]}"
 if config_changed "$KUBELET_CONFIG" || config_changed "$KUBELET_KUBECONFIG" || config_changed "$NODE_PKI/stamp" ||
    config_changed "$NODE_STATE/kubelet.args"; then
-  node_stop kubelet "$BIN/kubelet" || true
-elif node_pid kubelet "$BIN/kubelet" >/dev/null && ! kubectl_admin get node "$NODE_NAME" >/dev/null 2>&1; then
+  daemon_stop kubelet "$BIN/kubelet"
+elif daemon_pid kubelet "$BIN/kubelet" >/dev/null && ! kubectl_admin get node "$NODE_NAME" >/dev/null 2>&1; then
   # the kubelet registers its Node only when it starts (e.g. the cluster's etcd was purged)
   log "node $NODE_NAME is not registered although the kubelet runs; restarting the kubelet"
-  node_stop kubelet "$BIN/kubelet" || true
+  daemon_stop kubelet "$BIN/kubelet"
 fi
-node_start kubelet "$BIN/kubelet" "${kubelet_args[@]}"
-node_wait "kubelet /healthz" 60 kubelet "$BIN/kubelet" \
+daemon_start kubelet "$BIN/kubelet" "${kubelet_args[@]}"
+daemon_wait "kubelet /healthz" 60 kubelet "$BIN/kubelet" \
   curl -fsS --max-time 2 "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"
-node_wait "Node $NODE_NAME registered" 60 kubelet "$BIN/kubelet" kubectl_admin get node "$NODE_NAME"
+daemon_wait "Node $NODE_NAME registered" 60 kubelet "$BIN/kubelet" kubectl_admin get node "$NODE_NAME"
 
 want_addresses='[{"type":"InternalIP","address":"127.0.0.1"},{"type":"Hostname","address":"'"$NODE_NAME"'"}]'
 have=$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{range .status.addresses[*]}{.type}={.address} {end}')
@@ -258,15 +258,15 @@ uninit=node.cloudprovider.kubernetes.io/uninitialized
 if [[ " $(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.spec.taints[*].key}') " == *" $uninit "* ]]; then
   kubectl_admin taint node "$NODE_NAME" "$uninit-" >/dev/null
 fi
-node_wait "node $NODE_NAME Ready" 120 kubelet "$BIN/kubelet" \
+daemon_wait "node $NODE_NAME Ready" 120 kubelet "$BIN/kubelet" \
   kubectl_admin wait --for=condition=Ready "node/$NODE_NAME" --timeout=2s
 
 # --- kube-proxy
 if config_changed "$KUBE_PROXY_CONFIG" || config_changed "$KUBE_PROXY_KUBECONFIG" || config_changed "$NODE_PKI/stamp"; then
-  node_stop kube-proxy "$BIN/kube-proxy" || true
+  daemon_stop kube-proxy "$BIN/kube-proxy"
 fi
-node_start kube-proxy "$BIN/kube-proxy" --config="$KUBE_PROXY_CONFIG" --v=1
-node_wait "kube-proxy /healthz" 60 kube-proxy "$BIN/kube-proxy" \
+daemon_start kube-proxy "$BIN/kube-proxy" --config="$KUBE_PROXY_CONFIG" --v=1
+daemon_wait "kube-proxy /healthz" 60 kube-proxy "$BIN/kube-proxy" \
   curl -fsS --max-time 2 "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz"
 
 pod_cidr=$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.spec.podCIDR}')
