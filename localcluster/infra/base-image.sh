@@ -474,9 +474,7 @@ ensure_node_pairs() {
   for pair in "$@"; do
     (
       select_node_base "$pair"
-      tag="node ${NODE_MAJOR}/${SUITE}"
-      log() { printf '[infra %s] %s: %s\n' "$(date +%H:%M:%S)" "$tag" "$*" >&2; }
-      die() { printf '[infra %s] %s: ERROR: %s\n' "$(date +%H:%M:%S)" "$tag" "$*" >&2; exit 1; }
+      LOG_TAG="node ${NODE_MAJOR}/${SUITE}"
       # Background jobs ignore SIGINT; TERM (from the parent's trap) exits
       # through the EXIT trap, which removes a half-built rootfs.
       trap 'exit 143' TERM

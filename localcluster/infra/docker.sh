@@ -7,8 +7,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DOCKERD_PIDFILE="${STATE_DIR}/dockerd.pid"
-DOCKERD_LOG="${STATE_DIR}/dockerd.log"
+DOCKERD_PIDFILE=$(daemon_pidfile dockerd)   # .local/infra/dockerd.pid, written by dockerd
 DOCKERD_BIN=/usr/sbin/dockerd
 START_TIMEOUT=${DOCKERD_START_TIMEOUT:-60}
 STOP_TIMEOUT=${DOCKERD_STOP_TIMEOUT:-60}
@@ -40,27 +39,22 @@ cmd_up() {
     log "docker engine already answers (server $(docker version --format '{{.Server.Version}}' 2>/dev/null))"
     return 0
   fi
-  if pid_alive "${DOCKERD_PIDFILE}" "${DOCKERD_BIN}"; then
+  if daemon_running dockerd "${DOCKERD_BIN}"; then
     log "dockerd (pid $(<"${DOCKERD_PIDFILE}")) is running but does not answer yet; waiting"
   else
-    rm -f "${DOCKERD_PIDFILE}"
     drop_stale_containerd_pidfile
-    log "starting dockerd (log: ${DOCKERD_LOG#"${REPO_ROOT}"/})"
-    # dockerd writes and removes the pid file itself; setsid detaches it from
-    # this shell's session so it outlives the calling make/CI step.
-    setsid "${DOCKERD_BIN}" --pidfile "${DOCKERD_PIDFILE}" \
-      >>"${DOCKERD_LOG}" 2>&1 </dev/null &
+    # dockerd writes and removes its pid file itself (a file naming a live pid stops it from
+    # starting, so daemon_start must not write it first).
+    daemon_start --writes-pidfile dockerd "${DOCKERD_BIN}" --pidfile "${DOCKERD_PIDFILE}"
   fi
-  if ! wait_until "${START_TIMEOUT}" docker_answers; then
-    tail -n 20 "${DOCKERD_LOG}" >&2 || true
-    die "dockerd did not answer within ${START_TIMEOUT}s (see ${DOCKERD_LOG})"
-  fi
+  daemon_wait "the docker engine to answer" "${START_TIMEOUT}" dockerd "${DOCKERD_BIN}" docker_answers
   log "docker engine up in $(elapsed "$t0")s (client $(docker version --format '{{.Client.Version}}'), server $(docker version --format '{{.Server.Version}}'), API $(docker version --format '{{.Server.APIVersion}}'))"
 }
 
 cmd_down() {
-  if pid_alive "${DOCKERD_PIDFILE}" "${DOCKERD_BIN}"; then
-    stop_pidfile "${DOCKERD_PIDFILE}" "${DOCKERD_BIN}" dockerd "${STOP_TIMEOUT}"
+  if daemon_running dockerd "${DOCKERD_BIN}"; then
+    daemon_stop dockerd "${DOCKERD_BIN}" "${STOP_TIMEOUT}"
+    log "dockerd stopped"
   else
     rm -f "${DOCKERD_PIDFILE}"
     if docker_answers; then
@@ -74,7 +68,7 @@ cmd_down() {
 cmd_status() {
   if docker_answers; then
     local owner="started outside localcluster"
-    pid_alive "${DOCKERD_PIDFILE}" "${DOCKERD_BIN}" && owner="started by localcluster, pid $(<"${DOCKERD_PIDFILE}")"
+    daemon_running dockerd "${DOCKERD_BIN}" && owner="started by localcluster, pid $(<"${DOCKERD_PIDFILE}")"
     echo "docker: up (server $(docker version --format '{{.Server.Version}}'), ${owner})"
   else
     echo "docker: down"

@@ -6,8 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REGISTRY_BIN=/usr/bin/docker-registry
-REGISTRY_PIDFILE="${STATE_DIR}/registry.pid"
-REGISTRY_LOG="${STATE_DIR}/registry.log"
+REGISTRY_PIDFILE=$(daemon_pidfile registry)   # .local/infra/registry.pid
 REGISTRY_CONFIG="${STATE_DIR}/registry.yml"
 REGISTRY_DATA="${CACHE_DIR}/registry"
 START_TIMEOUT=${REGISTRY_START_TIMEOUT:-30}
@@ -58,10 +57,10 @@ cmd_up() {
   command -v curl >/dev/null 2>&1 || ensure_packages curl
   mkdir -p "${REGISTRY_DATA}"
   write_config && changed=1
-  if pid_alive "${REGISTRY_PIDFILE}" "${REGISTRY_BIN}"; then
+  if daemon_running registry "${REGISTRY_BIN}"; then
     if ((changed)); then
       log "registry config changed; restarting"
-      stop_pidfile "${REGISTRY_PIDFILE}" "${REGISTRY_BIN}" registry 15
+      daemon_stop registry "${REGISTRY_BIN}" 15
     elif registry_answers; then
       log "registry already answers on ${REGISTRY_ADDR} (pid $(<"${REGISTRY_PIDFILE}"))"
       return 0
@@ -69,24 +68,21 @@ cmd_up() {
   elif registry_answers; then
     die "something else already serves ${REGISTRY_ADDR}; stop it or free the port"
   fi
-  if ! pid_alive "${REGISTRY_PIDFILE}" "${REGISTRY_BIN}"; then
+  if ! daemon_running registry "${REGISTRY_BIN}"; then
     if ss -Hltn "sport = :5000" 2>/dev/null | grep -q .; then
       die "port 5000 is already in use by another process: $(ss -Hltnp 'sport = :5000' | head -1)"
     fi
     log "starting registry on ${REGISTRY_ADDR} (storage: ${REGISTRY_DATA})"
-    setsid "${REGISTRY_BIN}" serve "${REGISTRY_CONFIG}" >>"${REGISTRY_LOG}" 2>&1 </dev/null &
-    echo $! >"${REGISTRY_PIDFILE}"
+    daemon_start registry "${REGISTRY_BIN}" serve "${REGISTRY_CONFIG}"
   fi
-  if ! wait_until "${START_TIMEOUT}" registry_answers; then
-    tail -n 20 "${REGISTRY_LOG}" >&2 || true
-    die "registry did not answer GET /v2/ with 200 within ${START_TIMEOUT}s (see ${REGISTRY_LOG})"
-  fi
+  daemon_wait "the registry to answer GET /v2/ with 200" "${START_TIMEOUT}" registry "${REGISTRY_BIN}" registry_answers
   log "registry up in $(elapsed "$t0")s ($("${REGISTRY_BIN}" --version | awk '{print $NF}'))"
 }
 
 cmd_down() {
-  if pid_alive "${REGISTRY_PIDFILE}" "${REGISTRY_BIN}"; then
-    stop_pidfile "${REGISTRY_PIDFILE}" "${REGISTRY_BIN}" registry 15
+  if daemon_running registry "${REGISTRY_BIN}"; then
+    daemon_stop registry "${REGISTRY_BIN}" 15
+    log "registry stopped"
   else
     rm -f "${REGISTRY_PIDFILE}"
     log "registry not running (not started by localcluster)"
@@ -96,7 +92,7 @@ cmd_down() {
 cmd_status() {
   if registry_answers; then
     local owner="started outside localcluster"
-    pid_alive "${REGISTRY_PIDFILE}" "${REGISTRY_BIN}" && owner="pid $(<"${REGISTRY_PIDFILE}")"
+    daemon_running registry "${REGISTRY_BIN}" && owner="pid $(<"${REGISTRY_PIDFILE}")"
     echo "registry: up on http://${REGISTRY_ADDR} (${owner}, storage ${REGISTRY_DATA})"
   else
     echo "registry: down"
