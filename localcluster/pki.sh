@@ -20,52 +20,12 @@ KUBECONFIG_DIR="$STATE/kubeconfigs"
 mkdir -p "$PKI_DIR" "$KUBECONFIG_DIR"
 chmod 700 "$PKI_DIR"
 umask 077
-CA_DAYS=3650
-CERT_DAYS=730
 changed=0
+# shellcheck source=lib/certs.sh
+source "$LC_DIR/lib/certs.sh"
 
-new_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-
-# ca NAME CN
-ca() {
-  local name=$1 cn=$2
-  if [[ -s $PKI_DIR/$name.crt && -s $PKI_DIR/$name.key ]] &&
-     openssl x509 -checkend $(( 30 * 86400 )) -noout -in "$PKI_DIR/$name.crt" >/dev/null; then
-    return 0
-  fi
-  log "creating CA $name"
-  new_key "$PKI_DIR/$name.key"
-  openssl req -x509 -new -key "$PKI_DIR/$name.key" -days "$CA_DAYS" -subj "/CN=$cn" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
-    -out "$PKI_DIR/$name.crt" 2>/dev/null
-  changed=1
-}
-
-# cert NAME CA SUBJECT EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]
-cert() {
-  local name=$1 ca=$2 subj=$3 eku=$4 san=${5:-}
-  if [[ -s $PKI_DIR/$name.crt && -s $PKI_DIR/$name.key ]] &&
-     openssl verify -CAfile "$PKI_DIR/$ca.crt" "$PKI_DIR/$name.crt" >/dev/null 2>&1 &&
-     openssl x509 -checkend $(( 30 * 86400 )) -noout -in "$PKI_DIR/$name.crt" >/dev/null; then
-    return 0
-  fi
-  log "issuing certificate $name ($subj)"
-  new_key "$PKI_DIR/$name.key"
-  local ext
-  ext="basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=$eku
-authorityKeyIdentifier=keyid
-subjectKeyIdentifier=hash"
-  [[ -n $san ]] && ext+=$'\n'"subjectAltName=$san"
-  openssl req -new -key "$PKI_DIR/$name.key" -subj "$subj" -out "$PKI_DIR/$name.csr" 2>/dev/null
-  openssl x509 -req -in "$PKI_DIR/$name.csr" -CA "$PKI_DIR/$ca.crt" -CAkey "$PKI_DIR/$ca.key" \
-    -CAcreateserial -days "$CERT_DAYS" -sha256 -extfile <(printf '%s\n' "$ext") \
-    -out "$PKI_DIR/$name.crt" 2>/dev/null
-  rm -f "$PKI_DIR/$name.csr"
-  changed=1
-}
+# cert NAME CA_NAME SUBJECT USAGES [SANS]: a certificate in $PKI_DIR signed by one of its CAs.
+cert() { cert_issue "$PKI_DIR" "$1" "$PKI_DIR/$2" "${@:3}"; }
 
 # kubeconfig FILE USER CERT_NAME: writes the file only when its content changes.
 kubeconfig() {
@@ -98,8 +58,8 @@ EOF
   fi
 }
 
-ca ca "vextrus-local-ca"
-ca etcd-ca "vextrus-local-etcd-ca"
+cert_ca "$PKI_DIR" ca "vextrus-local-ca"
+cert_ca "$PKI_DIR" etcd-ca "vextrus-local-etcd-ca"
 
 LOOPBACK="IP:$LISTEN_IP,DNS:localhost"
 cert etcd-server etcd-ca "/CN=etcd" "serverAuth,clientAuth" "$LOOPBACK"
@@ -130,5 +90,5 @@ kubeconfig "$KUBECONFIG_DIR/kwok.kubeconfig" vextrus:kwok-controller kwok
 mkdir -p "$LOCAL"
 kubeconfig "$ADMIN_KUBECONFIG" vextrus-admin admin
 
-(( changed )) && log "PKI ready in ${PKI_DIR#"$ROOT/"}"
+(( changed || CERTS_ISSUED )) && log "PKI ready in ${PKI_DIR#"$ROOT/"}"
 exit 0

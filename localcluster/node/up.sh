@@ -89,29 +89,11 @@ set_sysctl net/bridge/bridge-nf-call-iptables 1
 [[ -e /proc/sys/net/bridge/bridge-nf-call-ip6tables ]] && set_sysctl net/bridge/bridge-nf-call-ip6tables 1
 
 # --- certificates signed by the cluster CA
-# node_cert NAME SUBJECT EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]: (re)issued when missing, not
-# signed by the current cluster CA, or expiring within 30 days.
-node_cert() {
-  local name=$1 subj=$2 eku=$3 san=${4:-} ext
-  local crt=$NODE_PKI/$name.crt key=$NODE_PKI/$name.key
-  if [[ -s $crt && -s $key ]] && openssl verify -CAfile "$PKI_DIR/ca.crt" "$crt" >/dev/null 2>&1 &&
-     openssl x509 -checkend $(( 30 * 86400 )) -noout -in "$crt" >/dev/null; then
-    return 0
-  fi
-  log "issuing certificate $name ($subj)"
-  ( umask 077; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key" 2>/dev/null )
-  ext="basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=$eku
-authorityKeyIdentifier=keyid
-subjectKeyIdentifier=hash"
-  [[ -n $san ]] && ext+=$'\n'"subjectAltName=$san"
-  openssl req -new -key "$key" -subj "$subj" -out "$NODE_PKI/$name.csr" 2>/dev/null
-  openssl x509 -req -in "$NODE_PKI/$name.csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" \
-    -CAserial "$NODE_PKI/ca.srl" -CAcreateserial -days 730 -sha256 \
-    -extfile <(printf '%s\n' "$ext") -out "$crt" 2>/dev/null
-  rm -f "$NODE_PKI/$name.csr"
-}
+# shellcheck source=../lib/certs.sh
+source "$LC_DIR/lib/certs.sh"
+# node_cert NAME SUBJECT USAGES [SANS]: in $NODE_PKI, signed by the cluster CA; (re)issued when
+# missing, not signed by the current cluster CA, or expiring within 30 days.
+node_cert() { cert_issue "$NODE_PKI" "$1" "$PKI_DIR/ca" "${@:2}"; }
 # The Node authorizer and NodeRestriction admit exactly this identity for the node's own objects.
 node_cert kubelet-client "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
 node_cert kubelet-serving "/CN=$NODE_NAME" serverAuth "IP:127.0.0.1,DNS:localhost,DNS:$NODE_NAME"
