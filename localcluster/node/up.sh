@@ -24,22 +24,8 @@ START=$(now_ms)
 [[ $(id -u) -eq 0 ]] || die "the real node needs root (containerd, mounts, network namespaces, iptables)"
 
 # --- packages (Debian): containerd is the package docker.io already depends on
-apt_updated=0
-ensure_packages() {
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  (( ${#missing[@]} )) || return 0
-  if (( apt_updated == 0 )); then
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || die "apt-get update failed"
-    apt_updated=1
-  fi
-  log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
-    die "apt-get install ${missing[*]} failed"
-}
+# shellcheck source=../lib/packages.sh
+source "$LC_DIR/lib/packages.sh"
 ensure_packages "${NODE_PACKAGES[@]}"
 for b in containerd containerd-shim-runc-v2 runc ctr iptables iptables-save iptables-restore conntrack socat; do
   command -v "$b" >/dev/null || die "$b is not on PATH after installing ${NODE_PACKAGES[*]}"
