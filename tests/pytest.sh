@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# pytest in two passes with one JUnit report (tests/integration/conftest.py says which test goes where):
+# pytest in two passes with one JUnit report (tests/conftest.py and tests/integration/conftest.py
+# say which test goes where; docs/testing.md):
 #  1. every test that may run beside others, on VEXTRUS_TEST_WORKERS pytest-xdist workers
-#     (default 2; 0: in one process), the tests that share state together on one worker, the
-#     longest groups first;
+#     (default 2; 0: in one process), the tests of one file (or of a directory that shares costly
+#     fixtures, tests/conftest.py) together on one worker, the longest units first;
 #  2. the tests marked serial, alone (the infrastructure's own tests, cluster-wide objects).
 # Both passes push to the same registry repository (VEXTRUS_TEST_RUN, set once here).
 #   tests/pytest.sh [PATH or pytest option ...]      (default: tests; no -m: the passes set it)
@@ -30,7 +31,7 @@ run_pass() {
   reports+=("$report")
   timings+=("$(printf '%6d s  pytest, %s' $((SECONDS - started)) "$name")")
 }
-run_pass parallel "$@" -n "$workers" --dist loadgroup --no-loadscope-reorder -m "not serial"
+run_pass parallel "$@" -n "$workers" --dist loadfile --no-loadscope-reorder -m "not serial"
 run_pass serial "$@" -m serial
 echo "== time per pytest pass (run $VEXTRUS_TEST_RUN)"
 printf '%s\n' "${timings[@]}"

@@ -3,18 +3,16 @@
 Nothing here mocks the cluster: every fixture talks to the API server on 127.0.0.1:6443
 with the admin kubeconfig that localcluster/pki.sh wrote to .local/kubeconfig.
 
-The hooks below share the integration tests out in a parallel session (pytest-xdist with
-`--dist loadgroup`, as tests/pytest.sh runs it); each test runs in namespaces of its own:
-
-- Tests that change what every other test relies on run alone: they get the marker `serial`, a
-  parallel session deselects them, and tests/pytest.sh runs them in a pass of their own, with
-  nothing beside them. These are the tests of the infrastructure itself (SERIAL_DIRECTORIES: the
-  Docker engine and the registry, the control plane and kwok's nodes, the real node they take down
-  and up) and every test marked serial in its file (a cluster-wide object such as a CRD).
-- The tests of one file run on one worker (module fixtures, such as a release carried through its
-  weeks, are made once), and so do the tests of ONE_WORKER_DIRECTORIES (session fixtures too
-  costly to make once per worker) and the tests of one `xdist_group` marker (fixed names).
-- Other session fixtures are made once per worker (the week 1 of the chain tests, for example).
+In a parallel session (pytest-xdist, as tests/pytest.sh runs it; ../conftest.py makes the work
+units: a file, or a directory whose tests share costly session fixtures) each test runs in
+namespaces of its own. Tests that change what every other test relies on run alone: they get the
+marker `serial`, a parallel session leaves them out, and tests/pytest.sh runs them in a pass of
+their own, with nothing beside them. These are the tests of the infrastructure itself
+(SERIAL_DIRECTORIES: the Docker engine and the registry, the control plane and kwok's nodes, the
+real node they take down and up) and every test marked serial in its file (a cluster-wide object
+such as a CRD). The session fixtures below keep the workers from sharing a cache directory and
+from seeing cluster-wide state change; other session fixtures are made once per worker (the week 1
+of the chain tests, for example).
 """
 
 from __future__ import annotations
@@ -43,9 +41,8 @@ APISERVER_URL = "https://127.0.0.1:6443"
 K8S_VERSION = "v1.34.4"
 CACHE = Path(os.environ.get("VEXTRUS_CACHE", Path.home() / ".cache" / "vextrus-localcluster"))
 HERE = Path(__file__).resolve().parent
-# Directories (under tests/integration) whose tests run alone, and whose tests share one worker.
+# Directories (under tests/integration) whose tests run alone.
 SERIAL_DIRECTORIES = ("infra", "localcluster", "realnode")
-ONE_WORKER_DIRECTORIES = ("packaging",)
 
 T = TypeVar("T")
 
@@ -66,39 +63,26 @@ def _in_parallel_worker(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Marks the integration tests serial or puts them into an xdist group (see the module's
-    docstring); first, so that `-m` and pytest-xdist see the marks. In a parallel worker, leaves
-    out the serial tests and puts the groups of long tests first: the named groups (a run of
-    molecule scenarios, the packaging tests), then the other integration tests, then the rest (unit
-    tests, seconds each, to fill the end)."""
-    order: dict[str, int] = {}
+    """Marks the tests of SERIAL_DIRECTORIES serial, first, so that `-m` sees the marker; in a
+    parallel worker, leaves out every serial test."""
     for item in items:
-        path = Path(item.path).resolve().with_suffix("")
-        integration = path.is_relative_to(HERE)
-        parts = path.relative_to(HERE if integration else ROOT).parts if path.is_relative_to(ROOT) else path.parts[-1:]
-        if integration and parts[0] in SERIAL_DIRECTORIES:
+        path = Path(item.path).resolve()
+        if path.is_relative_to(HERE) and path.relative_to(HERE).parts[0] in SERIAL_DIRECTORIES:
             item.add_marker(pytest.mark.serial)
-        order[item.nodeid] = 0
-        if item.get_closest_marker("xdist_group") is None:
-            if integration and parts[0] in ONE_WORKER_DIRECTORIES:
-                item.add_marker(pytest.mark.xdist_group(parts[0]))
-            else:
-                item.add_marker(pytest.mark.xdist_group(".".join(parts)))
-                order[item.nodeid] = 1 if integration else 2
-    if _in_parallel_worker(config):
-        alone = [item for item in items if item.get_closest_marker("serial")]
-        if alone:
-            config.hook.pytest_deselected(items=alone)
-            items[:] = [item for item in items if not item.get_closest_marker("serial")]
-            if "serial" not in (config.option.markexpr or ""):
-                warnings.warn(
-                    pytest.PytestWarning(
-                        f"{len(alone)} test(s) marked serial left out of this parallel session: "
-                        "they run alone, with `pytest -m serial` (as tests/pytest.sh does)"
-                    ),
-                    stacklevel=1,
-                )
-        items.sort(key=lambda item: order[item.nodeid])
+    if not _in_parallel_worker(config):
+        return
+    alone = [item for item in items if item.get_closest_marker("serial")]
+    if alone:
+        config.hook.pytest_deselected(items=alone)
+        items[:] = [item for item in items if not item.get_closest_marker("serial")]
+        if "serial" not in (config.option.markexpr or ""):
+            warnings.warn(
+                pytest.PytestWarning(
+                    f"{len(alone)} test(s) marked serial left out of this parallel session: "
+                    "they run alone, with `pytest -m serial` (as tests/pytest.sh does)"
+                ),
+                stacklevel=1,
+            )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,7 +2,8 @@
 idempotence, verify) against the real local cluster, Docker engine and registry.
 
 The scenarios use fixed names (namespaces such as vextrus-molecule-apply, vault files under
-.local/molecule/<scenario>), so in a parallel session they run one after the other on one worker."""
+.local/molecule/<scenario>): in a parallel session they run one after the other on one worker,
+as the tests of one file do."""
 
 import os
 import subprocess
@@ -15,8 +16,6 @@ from clusterkit import SESSION_REPOSITORY, building_the_example
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml"))
-
-pytestmark = pytest.mark.xdist_group("molecule")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
