@@ -25,6 +25,8 @@ MAX_RUNS = 50
 # pass its length as ``last_week``: the guard and the record take the last week from there.
 DEFAULT_LAST_WEEK = 4
 
+# playbooks/week1.yml ... week4.yml; a later week of a longer week table runs rollout.yml -e rollout_week=N
+WEEK_PLAYBOOKS = 4
 WEEK = "week"
 ABORT = "abort"
 ROLLBACK = "rollback"
@@ -89,7 +91,8 @@ def parse_record(configmaps: list[Mapping[str, Any]] | Mapping[str, Any] | None,
 
 def _proceed(command: str, week: int, digest: str = "") -> str:
     image = f" -e rollout_image={digest}" if digest else ""
-    return f"{command} playbooks/week{week}.yml{image}".strip()
+    playbook = f"week{week}.yml" if week <= WEEK_PLAYBOOKS else f"rollout.yml -e rollout_week={week}"
+    return f"{command} playbooks/{playbook}{image}".strip()
 
 
 def _short(digest: str) -> str:

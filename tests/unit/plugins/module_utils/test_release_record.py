@@ -176,6 +176,14 @@ def test_a_week_beyond_the_table_is_an_error(last: int, n: int) -> None:
         rr.decide(record(), rr.WEEK, n, A, last_week=last)
 
 
+def test_the_way_on_to_a_week_beyond_the_week_playbooks_runs_the_chain_with_that_week() -> None:
+    rec = record(release=1, state=rr.IN_PROGRESS, candidate=A, highest_week_passed=4)
+    refused = rr.decide(rec, rr.WEEK, 6, command=CMD, last_week=6)
+    assert refused["refusal"].endswith(f"Proceed with: {CMD} playbooks/rollout.yml -e rollout_week=5")
+    assert "playbooks/week4.yml" in rr.decide(record(release=1, state=rr.IN_PROGRESS, candidate=A, highest_week_passed=3),
+                                               rr.WEEK, 5, command=CMD, last_week=5)["refusal"]
+
+
 @pytest.mark.parametrize("bad", [0, -1, "three", True, None])
 def test_last_week_must_be_a_positive_integer(bad: Any) -> None:
     with pytest.raises(rr.RecordError, match="last_week must be the length of the week table"):
