@@ -4,6 +4,9 @@ with --diff), and a changed secret changes the pod template's checksum, which ro
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 import os
 import secrets
 import subprocess
@@ -67,6 +70,12 @@ def test_secrets_generated_once_never_printed_and_rotation_rolls_pods(
     stable = apps.read_namespaced_deployment("finance-service-stable", role_namespace)
     checksum = stable.spec.template.metadata.annotations["checksum/secrets"]
     assert secret.metadata.annotations["vextrus.io/checksum"] == f"sha256:{checksum}"
+    # keyed: the HMAC-SHA256 under the namespace's own key, not a bare sha256 that confirms a guess
+    key = base64.b64decode(core.read_namespaced_secret("finance-service-secrets-checksum-key", role_namespace).data["key"])
+    data = {name: base64.b64decode(value).decode() for name, value in secret.data.items()}
+    message = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    assert checksum == hmac.new(key, message, hashlib.sha256).hexdigest()
+    assert checksum != hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     # generated once: a second run reads the same values back and changes nothing
     second = run_playbook(extra, "-vvv")
