@@ -180,8 +180,8 @@ def test_the_way_on_to_a_week_beyond_the_week_playbooks_runs_the_chain_with_that
     rec = record(release=1, state=rr.IN_PROGRESS, candidate=A, highest_week_passed=4)
     refused = rr.decide(rec, rr.WEEK, 6, command=CMD, last_week=6)
     assert refused["refusal"].endswith(f"Proceed with: {CMD} playbooks/rollout.yml -e rollout_week=5")
-    assert "playbooks/week4.yml" in rr.decide(record(release=1, state=rr.IN_PROGRESS, candidate=A, highest_week_passed=3),
-                                               rr.WEEK, 5, command=CMD, last_week=5)["refusal"]
+    at_week3 = record(release=1, state=rr.IN_PROGRESS, candidate=A, highest_week_passed=3)
+    assert "playbooks/week4.yml" in rr.decide(at_week3, rr.WEEK, 5, command=CMD, last_week=5)["refusal"]
 
 
 @pytest.mark.parametrize("bad", [0, -1, "three", True, None])
