@@ -4,9 +4,12 @@ collections path, and week 1 run from that installation against the local cluste
 nothing is mocked.
 
 `installed_week1` runs week 1 of the installed collection with an empty rollout_image: it builds,
-verifies and pushes the example service to the session's repository, or finds it there when
-another run of the session pushed it first; the ansible-runner test deploys that digest, as an AWX
-survey would pass it.
+verifies and pushes the example service to a repository of the session's own for the installed
+collection (PACKAGING_REPOSITORY); the ansible-runner test deploys that digest, as an AWX survey
+would pass it. Its image is not the checkout's (another content tag), so in the session's
+repository it would move the tag the checkout's week 1 points at the checkout's image ("local")
+between two runs of another test, such as the molecule chain scenario's converge and its
+idempotence check, when both run at once in a parallel session.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pytest
 from kubernetes import client
 
 from chain.chainkit import REAL_NODE, WORKSPACE, deployments_in
-from clusterkit import REGISTRY, SESSION_REPOSITORY, building_the_example, delete_namespace
+from clusterkit import REGISTRY, RUN_ID, building_the_example, delete_namespace
 from packkit import (
     BIN,
     ROOT,
@@ -32,6 +35,8 @@ from packkit import (
     unique_namespace,
 )
 from playbookrun import week_vars
+
+PACKAGING_REPOSITORY = f"vextrus-test/{RUN_ID}/installed"
 
 
 @pytest.fixture(scope="session")
@@ -72,10 +77,15 @@ def installed_week1(
         namespace,
         workdir / "reports",
         workdir / "vault",
-        {**REAL_NODE, "rollout_image": "", "deploy_build_context": str(WORKSPACE)},
+        {
+            **REAL_NODE,
+            "rollout_image": "",
+            "deploy_build_context": str(WORKSPACE),
+            "deploy_repository": PACKAGING_REPOSITORY,
+        },
     )
     try:
-        with building_the_example(SESSION_REPOSITORY):
+        with building_the_example(PACKAGING_REPOSITORY):
             week = run_installed_week(installed_collection, 1, workdir, values, kubeconfig)
         yield InstalledWeek(namespace, workdir, week, deployments_in(k8s_client, namespace))
     finally:
@@ -88,5 +98,5 @@ def packaged_image(installed_week1: InstalledWeek) -> str:
     report = installed_week1.run.report
     assert installed_week1.run.rc == 0 and report is not None, installed_week1.run.tail()
     image = str(report["image"])
-    assert image.startswith(f"{REGISTRY}/{SESSION_REPOSITORY}@sha256:"), image
+    assert image.startswith(f"{REGISTRY}/{PACKAGING_REPOSITORY}@sha256:"), image
     return image
