@@ -95,9 +95,10 @@ def run_week(
     timeout: float = 900,
     playbook: str = "",
     base_images: bool = True,
+    options: tuple[str, ...] = (),
 ) -> WeekRun:
-    """ansible-playbook -i inventories/local playbooks/week<N>.yml -e <extra>, as a user runs it
-    (or another playbook of the chain: abort.yml, rollback.yml, status.yml).
+    """ansible-playbook -i inventories/local playbooks/week<N>.yml -e <extra> <options>, as a user
+    runs it (or another playbook of the chain: abort.yml, rollback.yml, status.yml).
 
     The report goes to its own directory (report_dir must be new or empty) so the run's report is
     the only one there; the local vault lives in vault_dir so the tests never touch .local/vault.
@@ -107,6 +108,7 @@ def run_week(
         str(INVENTORY),
         str(ROOT / "playbooks" / (playbook or f"week{week}.yml")),
         week_vars(namespace, report_dir, vault_dir, extra, base_images),
+        *options,
         env=ansible_env(path=[ROOT / ".local" / "bin"]),
         timeout=timeout,
     )
