@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 HPA_METRIC_TYPES = ("Resource", "Pods", "Object", "External", "ContainerResource")
@@ -29,6 +30,39 @@ _HPA_METRIC_SOURCE = {
 _WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 _LONG_RUNNING_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+# An image reference as the container runtime parses it (distribution/reference): an optional
+# registry host[:port], lower-case path components, an optional tag and an optional digest.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(
+    rf"^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?)/)?"
+    rf"{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+# Kubernetes quantity suffixes (resource.Quantity): binary, decimal and the milli/micro/nano units.
+_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
+_QUANTITY_FACTORS = {
+    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60, "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
+    "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"), "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+}
+
+
+def parse_quantity(value: Any) -> Decimal | None:
+    """A Kubernetes quantity ('250m', '1', '512Mi', '1e3', 2) as a number; None when it is not one."""
+    if isinstance(value, bool) or value is None:
+        return None
+    match = _QUANTITY.match(str(value).strip())
+    if not match:
+        return None
+    number, suffix = match.groups()
+    try:
+        amount = Decimal(number)
+        if suffix and suffix[0] in "eE" and suffix not in _QUANTITY_FACTORS:
+            return amount * (Decimal(10) ** int(suffix[1:]))
+        return amount * _QUANTITY_FACTORS.get(suffix or "", Decimal(1))
+    except InvalidOperation:
+        return None
 
 
 class ManifestLintError(ValueError):
@@ -275,8 +309,18 @@ def _lint_containers(workload: Mapping[str, Any], require_digest: bool) -> list[
             cname = container.get("name", f"#{index}")
             path = f"{base}.{group}[{index}]"
             label = f"container '{cname}'" if group == "containers" else f"init container '{cname}'"
-            if require_digest:
-                image = str(container.get("image") or "")
+            image = str(container.get("image") or "")
+            if not IMAGE_REFERENCE.match(image):
+                findings.append(
+                    _finding(
+                        workload,
+                        f"{path}.image",
+                        f"{label} uses image '{image}', which is not a valid image reference; expected "
+                        "[registry[:port]/]repository[:tag][@sha256:<64 hex digits>] with a lower-case repository. "
+                        "Fix the reference.",
+                    )
+                )
+            elif require_digest:
                 if not _DIGEST.search(image):
                     findings.append(
                         _finding(
@@ -305,6 +349,7 @@ def _lint_containers(workload: Mapping[str, Any], require_digest: bool) -> list[
                             )
                         )
             resources = container.get("resources") or {}
+            findings.extend(_lint_limits(workload, path, label, resources))
             for section in ("requests", "limits"):
                 values = resources.get(section) or {}
                 missing = [r for r in ("cpu", "memory") if r not in values]
@@ -323,6 +368,51 @@ def _lint_containers(workload: Mapping[str, Any], require_digest: bool) -> list[
                         )
                     )
     return findings
+
+
+def _lint_limits(workload: Mapping[str, Any], path: str, label: str, resources: Mapping[str, Any]) -> list[Finding]:
+    """A limit below its request (the API server refuses the pod template), or a quantity that is not one."""
+    requests = resources.get("requests") or {}
+    limits = resources.get("limits") or {}
+    findings: list[Finding] = []
+    for section, values in (("requests", requests), ("limits", limits)):
+        for resource in ("cpu", "memory"):
+            if resource in values and parse_quantity(values[resource]) is None:
+                findings.append(_finding(workload, f"{path}.resources.{section}.{resource}",
+                                         f"{label} has resources.{section}.{resource} {values[resource]!r}, which is "
+                                         "not a Kubernetes quantity; expected for example '250m', '1' or '512Mi'."))
+    for resource in ("cpu", "memory"):
+        request, limit = parse_quantity(requests.get(resource)), parse_quantity(limits.get(resource))
+        if request is not None and limit is not None and limit < request:
+            findings.append(_finding(workload, f"{path}.resources.limits.{resource}",
+                                     f"{label} has resources.limits.{resource} {limits[resource]!r} below "
+                                     f"resources.requests.{resource} {requests[resource]!r}; the API server refuses a "
+                                     "limit below its request. Expected the limit at or above the request: raise the "
+                                     "limit or lower the request."))
+    return findings
+
+
+def _lint_strategy(deployment: Mapping[str, Any]) -> list[Finding]:
+    """A rolling update that may neither add a pod nor take one away cannot replace any pod."""
+    strategy = (deployment.get("spec") or {}).get("strategy") or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return []
+    rolling = strategy.get("rollingUpdate") or {}
+    replicas = int((deployment.get("spec") or {}).get("replicas", 1))
+    surge = _resolve_budget(rolling.get("maxSurge", "25%"), replicas, round_up=True)
+    unavailable = _resolve_budget(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
+    if surge == 0 and unavailable == 0:
+        return [
+            _finding(
+                deployment,
+                "spec.strategy.rollingUpdate",
+                f"maxSurge {rolling.get('maxSurge')!r} and maxUnavailable {rolling.get('maxUnavailable')!r} are both 0 "
+                f"for {replicas} replicas: the rollout may neither add a pod nor take one away, so it can replace "
+                "none (the API server refuses it). Expected at least one of them above 0: allow a surge of 1 or more "
+                "(maxSurge) to keep every pod serving.",
+            )
+        ]
+    return []
 
 
 def _lint_service(service: Mapping[str, Any], workloads: list[Mapping[str, Any]]) -> list[Finding]:
@@ -360,5 +450,7 @@ def lint_manifests(manifests: Any, require_digest: bool = False, selector_check:
         elif kind == "Service" and selector_check:
             findings.extend(_lint_service(manifest, workloads))
         elif kind in _WORKLOAD_KINDS:
+            if kind == "Deployment":
+                findings.extend(_lint_strategy(manifest))
             findings.extend(_lint_containers(manifest, require_digest))
     return [f.as_dict() for f in findings]

@@ -86,7 +86,68 @@ def parse_record(configmaps: list[Mapping[str, Any]] | Mapping[str, Any] | None,
         )
     merged = empty_record(service)
     merged.update(record)
+    problems = record_problems(merged, service, configmap.get("data") or {})
+    if problems:
+        where = (configmap.get("metadata") or {}).get("namespace")
+        delete = f"kubectl{' -n ' + where if where else ''} delete configmap {name}"
+        raise RecordError(
+            f"ConfigMap {name} key '{RECORD_KEY}' is not a usable release record: {'; '.join(problems)}. "
+            f"It was edited by hand or written by something else, and the guard cannot decide on it. Restore "
+            f"the record (its runs and the reports say what it held), or delete it ({delete}) to start again "
+            f"with week 1. Nothing was written."
+        )
     return merged
+
+
+# The fields of the record and what each must hold: (check, expected).
+_FIELDS: dict[str, tuple[Any, str]] = {
+    "schema": (lambda v: _is_int(v) and v == SCHEMA, f"the integer {SCHEMA}"),
+    "service": (lambda v: isinstance(v, str) and v != "", "the service's name"),
+    "release": (lambda v: _is_int(v) and v >= 0, "an integer of 0 or more"),
+    "candidate": (lambda v: isinstance(v, str), "a string (an image reference, or empty)"),
+    "previous_stable": (lambda v: isinstance(v, str), "a string (an image reference, or empty)"),
+    "highest_week_passed": (lambda v: _is_int(v) and v >= 0, "an integer of 0 or more"),
+    "failed_week": (lambda v: v is None or (_is_int(v) and v >= 1), "null or a week number (1 or more)"),
+    "updated": (lambda v: v is None or isinstance(v, str), "null or a UTC time"),
+    "runs": (lambda v: isinstance(v, list) and all(isinstance(run, dict) for run in v), "a list of runs (mappings)"),
+}
+# The keys of the ConfigMap's data beside release.json, for reading at a glance: (data key, record field).
+_FLAT_KEYS = (("state", "state"), ("candidate", "candidate"), ("previous-stable", "previous_stable"),
+              ("highest-week-passed", "highest_week_passed"))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _found(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def record_problems(record: Mapping[str, Any], service: str, data: Mapping[str, Any] | None = None) -> list[str]:
+    """What makes a parsed record unusable: a field of the wrong type or range, a record of another
+    service, a state its fields contradict, or flat keys of the ConfigMap (``data``) that disagree
+    with the record (an edit of one and not the other). Each names the field, what was expected and
+    what was found; [] for a usable record."""
+    problems = [f"'{field}' must be {expected}, found {_found(record.get(field))}"
+                for field, (check, expected) in _FIELDS.items() if not check(record.get(field))]
+    if problems:
+        return problems
+    if record["service"] != service:
+        problems.append(f"'service' must be {service!r} (the record of this service), found {record['service']!r}")
+    state = record["state"]
+    if state != NONE and not record["candidate"]:
+        problems.append(f"state {state} needs a 'candidate' digest, found none")
+    if state == NONE and (record["candidate"] or record["highest_week_passed"]):
+        problems.append(f"state {NONE} (no release) cannot have a candidate or a week passed, found candidate "
+                        f"{record['candidate']!r} and highest_week_passed {record['highest_week_passed']}")
+    if state == FAILED and record["failed_week"] is None:
+        problems.append(f"state {FAILED} needs 'failed_week', found null")
+    for key, field in _FLAT_KEYS:
+        if data and key in data and str(data[key]) != str(record[field]):
+            problems.append(f"the ConfigMap's key '{key}' is {data[key]!r} but '{RECORD_KEY}' says {record[field]!r} "
+                            f"(field '{field}'): the two must agree")
+    return problems
 
 
 def _proceed(command: str, week: int, digest: str = "") -> str:

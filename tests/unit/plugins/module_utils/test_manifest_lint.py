@@ -1,4 +1,5 @@
 import copy
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from ansible_collections.vextrus.deploy.plugins.filter.manifest_lint import Filt
 from ansible_collections.vextrus.deploy.plugins.module_utils.manifest_lint import (
     ManifestLintError,
     lint_manifests,
+    parse_quantity,
     selector_matches,
 )
 
@@ -86,7 +88,8 @@ def test_require_digest(image, pinned):
     by_kind(manifests, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"] = image
     findings = lint_manifests(manifests, require_digest=True)
     assert (findings == []) is pinned
-    assert lint_manifests(manifests, require_digest=False) == []
+    # an empty image is no reference at all, digest or not
+    assert (lint_manifests(manifests, require_digest=False) == []) is bool(image)
 
 
 def test_require_digest_checks_init_containers():
@@ -367,3 +370,81 @@ def test_filter_rejects_non_boolean_flags():
 )
 def test_selector_matches(selector, labels, expected):
     assert selector_matches(selector, labels) is expected
+
+
+@pytest.mark.parametrize(
+    ("image", "valid"),
+    [
+        (f"127.0.0.1:5000/vextrus/finance@{DIGEST}", True),
+        ("registry.vextrus.example/vextrus/finance:1.2.3", True),
+        ("localhost:5000/a/b_c/d--e:v1", True),
+        ("finance", True),
+        ("Finance:latest", False),  # repositories are lower-case
+        ("127.0.0.1:5000/finance:", False),
+        ("finance@sha256:abc", False),
+        ("finance with spaces", False),
+        ("https://registry/finance", False),
+        ("", False),
+    ],
+)
+def test_image_reference(image, valid):
+    manifests = fixed_seed()
+    by_kind(manifests, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"] = image
+    findings = lint_manifests(manifests)
+    assert (findings == []) is valid
+    if not valid:
+        assert findings[0]["field"].endswith(".containers[0].image")
+        assert f"uses image '{image}', which is not a valid image reference" in findings[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("requests", "limits", "bad"),
+    [
+        ({"cpu": "250m", "memory": "512Mi"}, {"cpu": "1", "memory": "1Gi"}, []),
+        ({"cpu": "1", "memory": "1Gi"}, {"cpu": "1000m", "memory": "1024Mi"}, []),
+        ({"cpu": "500m", "memory": "512Mi"}, {"cpu": "100m", "memory": "1Gi"}, ["cpu"]),
+        ({"cpu": "250m", "memory": "1G"}, {"cpu": "1", "memory": "512Mi"}, ["memory"]),
+        ({"cpu": 2, "memory": "2e9"}, {"cpu": "1.5", "memory": "1Gi"}, ["cpu", "memory"]),
+    ],
+)
+def test_limits_below_requests(requests, limits, bad):
+    manifests = fixed_seed()
+    container = by_kind(manifests, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    container["resources"] = {"requests": requests, "limits": limits}
+    findings = lint_manifests(manifests)
+    assert [f["field"].rsplit(".", 1)[-1] for f in findings] == bad
+    for finding in findings:
+        assert "below resources.requests." in finding["message"] and "Expected the limit at or above" in finding["message"]
+
+
+@pytest.mark.parametrize("value", ["lots", "1.2.3", "-", True])
+def test_a_resource_that_is_not_a_quantity(value):
+    manifests = fixed_seed()
+    container = by_kind(manifests, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    container["resources"]["limits"]["memory"] = value
+    findings = lint_manifests(manifests)
+    assert [f["field"].rsplit(".", 2)[-2:] for f in findings] == [["limits", "memory"]]
+    assert "not a Kubernetes quantity" in findings[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("surge", "unavailable", "replicas", "stuck"),
+    [(0, 0, 4, True), ("0%", 0, 4, True), ("10%", "10%", 4, False), (0, "10%", 4, True), (0, "10%", 10, False),
+     (1, 0, 4, False), (0, 1, 4, False)],
+)
+def test_a_rolling_update_that_can_replace_no_pod(surge, unavailable, replicas, stuck):
+    manifests = fixed_seed()
+    deployment = by_kind(manifests, "Deployment")
+    deployment["spec"]["replicas"] = replicas
+    deployment["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}}
+    findings = [f for f in lint_manifests(manifests) if f["field"] == "spec.strategy.rollingUpdate"]
+    assert bool(findings) is stuck
+    if stuck:
+        assert "are both 0" in findings[0]["message"] and "Expected at least one of them above 0" in findings[0]["message"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("250m", "0.250"), ("1", "1"), ("512Mi", str(512 * 2**20)), ("1e3", "1000"),
+                                                  ("1.5Gi", str(int(1.5 * 2**30))), (2, "2"), ("1k", "1000"), ("x", None), (None, None)])
+def test_parse_quantity(value, expected):
+    got = parse_quantity(value)
+    assert (got is None) if expected is None else (got == Decimal(expected))

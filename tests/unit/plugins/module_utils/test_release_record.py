@@ -308,6 +308,66 @@ def test_a_configmap_that_is_not_a_record_is_an_error(data: dict[str, str], says
         rr.parse_record([{"metadata": {"name": "finance-service-release"}, "data": data}], "finance-service")
 
 
+
+def _configmap_of(rec: dict[str, Any], **data: str) -> dict[str, Any]:
+    cm = rr.configmap(rec, "finance-service-release", "vextrus-production")
+    cm["data"].update(data)
+    return cm
+
+
+def _edited(**fields: Any) -> dict[str, Any]:
+    """A recorded week 1 whose release.json has the given fields changed (the flat keys left alone)."""
+    rec = rr.record_run(record(), week(record(), 1, A), RUN)
+    cm = _configmap_of(rec)
+    cm["data"]["release.json"] = json.dumps({**rec, **fields})
+    return cm
+
+
+@pytest.mark.parametrize(("fields", "says"), [
+    ({"release": "one"}, "'release' must be an integer of 0 or more, found 'one' (str)"),
+    ({"release": True}, "'release' must be an integer of 0 or more, found True (bool)"),
+    ({"release": -1}, "'release' must be an integer of 0 or more, found -1 (int)"),
+    ({"highest_week_passed": "2"}, "'highest_week_passed' must be an integer of 0 or more, found '2' (str)"),
+    ({"highest_week_passed": 1.5}, "'highest_week_passed' must be an integer of 0 or more, found 1.5 (float)"),
+    ({"candidate": 42}, "'candidate' must be a string (an image reference, or empty), found 42 (int)"),
+    ({"previous_stable": ["a"]}, "'previous_stable' must be a string"),
+    ({"failed_week": 0}, "'failed_week' must be null or a week number (1 or more), found 0 (int)"),
+    ({"runs": {"week": 1}}, "'runs' must be a list of runs (mappings)"),
+    ({"runs": ["week 1 PASS"]}, "'runs' must be a list of runs (mappings)"),
+    ({"schema": 2}, "'schema' must be the integer 1, found 2 (int)"),
+    ({"updated": 1700000000}, "'updated' must be null or a UTC time"),
+    ({"service": "payments"}, "'service' must be 'finance-service' (the record of this service), found 'payments'"),
+    ({"candidate": ""}, "state IN_PROGRESS needs a 'candidate' digest, found none"),
+    ({"state": rr.NONE}, "state NONE (no release) cannot have a candidate or a week passed"),
+    ({"state": rr.FAILED}, "state FAILED needs 'failed_week', found null"),
+])
+def test_a_record_with_wrong_types_or_contradictions_is_an_error_that_says_what_to_do(fields: dict[str, Any], says: str) -> None:
+    with pytest.raises(rr.RecordError) as caught:
+        rr.parse_record([_edited(**fields)], "finance-service")
+    message = str(caught.value)
+    assert says in message
+    assert "kubectl -n vextrus-production delete configmap finance-service-release" in message
+    assert message.endswith("Nothing was written.")
+
+
+@pytest.mark.parametrize(("key", "value", "field"), [("state", "PROMOTED", "state"), ("highest-week-passed", "3", "highest_week_passed"),
+                                                      ("candidate", B, "candidate"), ("previous-stable", C, "previous_stable")])
+def test_a_flat_key_edited_by_hand_that_disagrees_with_the_record_is_an_error(key: str, value: str, field: str) -> None:
+    rec = rr.record_run(record(), week(record(), 1, A), RUN)
+    with pytest.raises(rr.RecordError, match=f"key '{key}' is '{value}' but 'release.json' says .* \\(field '{field}'\\)"):
+        rr.parse_record([_configmap_of(rec, **{key: value})], "finance-service")
+
+
+def test_a_record_through_failed_and_promoted_releases_stays_usable() -> None:
+    rec = rr.record_run(record(), week(record(), 1, A), fail_run())
+    assert rr.parse_record([_configmap_of(rec)], "finance-service") == rec
+    rec = rr.record_run(rec, week(rec, 1, B), RUN)
+    for n in (2, 3, 4):
+        rec = rr.record_run(rec, week(rec, n), RUN)
+    assert rec["state"] == rr.PROMOTED
+    assert rr.record_problems(rec, "finance-service", _configmap_of(rec)["data"]) == []
+
+
 # --- status ----------------------------------------------------------------------------------------
 
 def _deployment(name: str, image: str, replicas: int, ready: int | None) -> dict[str, Any]:
