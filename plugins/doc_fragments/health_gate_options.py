@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Paired with HEALTH_GATE_ARG_SPEC in plugins/module_utils/args_common.py; the port_forward suboptions
-# repeat kubernetes.core.k8s_auth_options (a fragment cannot be nested under a suboption).
+# Paired with HEALTH_GATE_ARG_SPEC and (PROBE) PROBE_ARG_SPEC in plugins/module_utils/args_common.py; the
+# port_forward suboptions repeat kubernetes.core.k8s_auth_options (a fragment cannot be nested under a suboption).
 
 
 class ModuleDocFragment:
@@ -29,6 +29,11 @@ options:
     - List elements are addressed by index, for example C(checks.0.status). Values are compared after converting
       both sides to strings when their types differ.
     type: dict
+"""
+
+    # What health_gate and smoke_checks share (PROBE_ARG_SPEC).
+    PROBE = r"""
+options:
   successes:
     description:
     - Consecutive successful responses needed per URL; any failure resets the count.
@@ -41,7 +46,8 @@ options:
     default: 1.0
   timeout:
     description:
-    - Time budget in seconds for all URLs to reach O(successes).
+    - Time budget in seconds for all URLs to reach O(successes); M(vextrus.deploy.smoke_checks) gives each check
+      a budget of its own.
     type: float
     default: 60.0
   request_timeout:

@@ -35,10 +35,8 @@ PORT_FORWARD_ARG_SPEC = {
     **copy.deepcopy(K8S_CONNECTION_ARG_SPEC),
 }
 
-HEALTH_GATE_ARG_SPEC = {
-    "urls": {"type": "list", "elements": "str", "required": True},
-    "expected_status": {"type": "list", "elements": "int", "default": [200]},
-    "json_match": {"type": "dict"},
+# vextrus.deploy.health_gate_options.probe: what health_gate and smoke_checks share
+PROBE_ARG_SPEC = {
     "successes": {"type": "int", "default": 3},
     "interval": {"type": "float", "default": 1.0},
     "timeout": {"type": "float", "default": 60.0},
@@ -54,6 +52,32 @@ HEALTH_GATE_ARG_SPEC = {
     },
 }
 
+# vextrus.deploy.health_gate_options (+ .probe)
+HEALTH_GATE_ARG_SPEC = {
+    "urls": {"type": "list", "elements": "str", "required": True},
+    "expected_status": {"type": "list", "elements": "int", "default": [200]},
+    "json_match": {"type": "dict"},
+    **PROBE_ARG_SPEC,
+}
+
+# smoke_checks' own options (+ vextrus.deploy.health_gate_options.probe)
+SMOKE_CHECKS_ARG_SPEC = {
+    "checks": {
+        "type": "list",
+        "elements": "dict",
+        "required": True,
+        "options": {
+            "name": {"type": "str", "required": True},
+            "url": {"type": "str", "required": True},
+            "expected_status": {"type": "list", "elements": "int", "default": [200]},
+            "json_match": {"type": "dict"},
+            "successes": {"type": "int"},
+            "authenticated": {"type": "bool", "default": False},
+        },
+    },
+    **PROBE_ARG_SPEC,
+}
+
 
 def rollout_gate_argspec() -> dict:
     return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(ROLLOUT_GATE_ARG_SPEC)}
@@ -65,3 +89,7 @@ def access_review_argspec() -> dict:
 
 def health_gate_argspec() -> dict:
     return copy.deepcopy(HEALTH_GATE_ARG_SPEC)
+
+
+def smoke_checks_argspec() -> dict:
+    return copy.deepcopy(SMOKE_CHECKS_ARG_SPEC)

@@ -9,18 +9,23 @@
   ``module_defaults: {group/vextrus.deploy.k8s: {...}}``;
 - ``connect``: the kubernetes ApiClient for those options;
 - ``api_errors``: API refusals and unreachable servers turned into ``K8sConnectionError``, whose
-  message says what could not be done and what to check; the modules report it with fail_json.
+  message says what could not be done and what to check; the modules report it with fail_json;
+- ``api_call``: one request with its transient errors (connection refused or reset, 429, 5xx)
+  retried with backoff inside a budget (``api_retry.Retrier``), then as ``api_errors``.
+
+``connect`` retries too: the client's discovery already asks the API server.
 """
 
 from __future__ import annotations
 
 import copy
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import Retrier, RetriesExhausted
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -49,6 +54,8 @@ K8S_CONNECTION_ARG_SPEC: dict[str, dict[str, Any]] = copy.deepcopy(AUTH_ARG_SPEC
 
 _CHECK = "check the kubeconfig/context and that the cluster is up"
 
+T = TypeVar("T")
+
 
 class K8sConnectionError(Exception):
     """The Kubernetes API cannot be reached or refused a request; the message says what to check."""
@@ -60,13 +67,18 @@ def connection_options(params: Mapping[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in K8S_CONNECTION_ARG_SPEC if params.get(name) is not None}
 
 
-def connect(params: Mapping[str, Any], purpose: str = "") -> Any:
+def connect(params: Mapping[str, Any], purpose: str = "", retrier: Retrier | None = None) -> Any:
     """The kubernetes ApiClient for the connection options in ``params`` (a module's parameters, or
-    a suboption such as health_gate's port_forward); ``purpose`` completes the error message."""
+    a suboption such as health_gate's port_forward); ``purpose`` completes the error message. An
+    API server that is down or overloaded is tried again while ``retrier``'s budget lasts (default
+    ``api_retry.DEFAULT_BUDGET``)."""
+    retrier = retrier or Retrier.for_budget()
     try:
-        return get_api_client(**connection_options(params)).client.client
+        return retrier.call(lambda: get_api_client(**connection_options(params))).client.client
     except CoreException as exc:
         raise K8sConnectionError(str(exc)) from exc
+    except RetriesExhausted as exc:
+        raise K8sConnectionError(f"cannot reach the Kubernetes API{purpose}: {exc}; {_CHECK}") from exc
     except Exception as exc:  # the client's discovery raises many types for an unreachable or refusing API
         raise K8sConnectionError(f"cannot reach the Kubernetes API{purpose}: {exc}; {_CHECK}") from exc
 
@@ -75,15 +87,31 @@ def _host(api_client: Any) -> str:
     return getattr(getattr(api_client, "configuration", None), "host", None) or "the API server"
 
 
+def _message(action: str, error: BaseException, api_client: Any, retried: str = "") -> str | None:
+    if isinstance(error, ApiException):
+        return f"cannot {action}: {error.status} {error.reason}{retried}"
+    if isinstance(error, (HTTPError, OSError)):  # urllib3's retries exhausted, connection refused, TLS errors
+        return f"cannot reach the Kubernetes API at {_host(api_client)} to {action}: {type(error).__name__}{retried}; {_CHECK}"
+    return None
+
+
 @contextmanager
 def api_errors(action: str, api_client: Any = None) -> Iterator[None]:
     """Turn an API refusal or a transport error inside the block into K8sConnectionError, for
-    example ``cannot read Deployment ns/name: 403 Forbidden``; ``action`` says what was being done."""
+    example ``cannot read Deployment ns/name: 403 Forbidden``; ``action`` says what was being done.
+    A transient error that outlasted its retries (``RetriesExhausted``) says how long it was tried."""
     try:
         yield
-    except ApiException as exc:
-        raise K8sConnectionError(f"cannot {action}: {exc.status} {exc.reason}") from exc
-    except (HTTPError, OSError) as exc:  # urllib3's retries exhausted, connection refused, TLS errors
-        raise K8sConnectionError(
-            f"cannot reach the Kubernetes API at {_host(api_client)} to {action}: {type(exc).__name__}; {_CHECK}"
-        ) from exc
+    except RetriesExhausted as exc:
+        retried = f" (still failing after {exc.attempts} attempts in {exc.seconds:.0f} s)"
+        raise K8sConnectionError(_message(action, exc.error, api_client, retried) or f"cannot {action}: {exc}") from exc
+    except (ApiException, HTTPError, OSError) as exc:
+        raise K8sConnectionError(_message(action, exc, api_client) or str(exc)) from exc
+
+
+def api_call(action: str, call: Callable[[], T], api_client: Any = None, retrier: Retrier | None = None) -> T:
+    """``call()`` (one request, a read or an idempotent request), tried again after a transient error
+    while ``retrier``'s budget lasts (default ``api_retry.DEFAULT_BUDGET`` seconds), its failure a
+    K8sConnectionError as ``api_errors`` words it."""
+    with api_errors(action, api_client):
+        return (retrier or Retrier.for_budget()).call(call)

@@ -8,8 +8,11 @@ import json
 import select
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import api_errors, connect
 
 try:
     from kubernetes import client as k8s_client
@@ -146,3 +149,18 @@ def resolve_target(api_client: Any, namespace: str, service: str | None, pod: st
         ).data
     )
     return pick_target(svc, listing.get("items") or [], port)
+
+
+@contextmanager
+def open_forward(forward: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Open the port-forward that ``forward`` (the modules' ``port_forward`` option: namespace, service
+    or pod, port, connection options) describes and close it when the block ends, also on error.
+    Yields the ``pod``, its ``remote_port`` and the ``local_port`` on 127.0.0.1 that reaches it.
+    Raises K8sConnectionError (API unreachable or refusing) and PortForwardError (no Ready pod)."""
+    namespace = forward["namespace"]
+    api_client = connect(forward, purpose=" for the port-forward")
+    target = f"pod {forward['pod']}" if forward.get("pod") else f"Service {forward['service']}"
+    with api_errors(f"find the {target} in namespace {namespace} for the port-forward", api_client):
+        pod, remote_port = resolve_target(api_client, namespace, forward.get("service"), forward.get("pod"), forward["port"])
+    with PortForwarder(api_client, namespace, pod, remote_port) as local_port:
+        yield {"pod": pod, "remote_port": remote_port, "local_port": local_port}

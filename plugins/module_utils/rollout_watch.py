@@ -6,7 +6,10 @@ Three parts:
 
 - the watch (I/O): one thread per watch (the Deployment, its ReplicaSets and its pods, label
   selector from the Deployment) feeds a queue of WatchEvents; watches carry the list's
-  resourceVersion and a server-side timeout; on 410 Gone the objects are listed again;
+  resourceVersion and a server-side timeout; on 410 Gone the objects are listed again, and so they
+  are after a transient error (API server restarting, 429, 5xx), the list retried with backoff until
+  the gate's deadline (``api_retry``); every read does the same, and the outages go into the result
+  (``api_outages``);
 - the step (pure): ``apply_event`` turns the GateState and one event into the next GateState, with
   the verdict so far of every Deployment; ``watch_loop`` feeds it events until the gate is settled
   or the deadline passes;
@@ -30,7 +33,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import ApiException, api_errors
+from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import (
+    Outage,
+    OutageLog,
+    Retrier,
+    RetriesExhausted,
+    describe,
+    status_of,
+    transient,
+)
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import ApiException, api_call
 from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact_value
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import (
     FAILED,
@@ -289,17 +301,31 @@ def gate_result(
     logs: list[str] | None = None,
     log_source: str = "",
     secrets: Sequence[str] = (),
+    outages: Sequence[Outage] = (),
 ) -> dict[str, Any]:
     """The module result for the gate's final state; ``failed`` is set when a rollout failed or did
     not complete in time. ``ignored`` holds the missing or scaled-to-zero Deployments allow_missing
-    let pass; ``logs`` and ``log_source`` are those of the failed container, if any. Every string of
-    the result (the quoted log, the messages) has ``secrets`` masked (``redact.redact_value``)."""
-    return redact_value(
-        _gate_result(
-            state, ignored, timeout=timeout, elapsed=elapsed, check_mode=check_mode, logs=logs, log_source=log_source
-        ),
-        secrets,
+    let pass; ``logs`` and ``log_source`` are those of the failed container, if any; ``outages`` the
+    times the API could not be used (``api_outages``; a gate that ran out of time while the API was
+    still unavailable fails with the reason ``ApiUnavailable``). Every string of the result (the
+    quoted log, the messages) has ``secrets`` masked (``redact.redact_value``)."""
+    result = _gate_result(
+        state, ignored, timeout=timeout, elapsed=elapsed, check_mode=check_mode, logs=logs, log_source=log_source
     )
+    if outages:
+        result["api_outages"] = [outage.as_dict() for outage in outages]
+        if result.get("reason") == "Timeout" and not outages[-1].ended:
+            last = result["api_outages"][-1]
+            result.update(
+                reason="ApiUnavailable",
+                msg=(
+                    f"the Kubernetes API has been unavailable since {last['started']} ({last['error']}, "
+                    f"{last['seconds']:g} s) and the rollout of Deployment {state.namespace}/{result['deployment']} "
+                    f"could not be followed to its end within {timeout} s; the rollout itself may be fine: "
+                    "check the API server, then run the week again"
+                ),
+            )
+    return redact_value(result, secrets)
 
 
 def _gate_result(
@@ -393,6 +419,24 @@ class _Api:
         return text.splitlines()
 
 
+class _Stopped(Exception):
+    """The gate ended while a watch waited to try the API again."""
+
+
+def _sleep_unless(stop: threading.Event) -> Callable[[float], None]:
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise _Stopped()
+
+    return sleep
+
+
+def _relist_failure(error: BaseException, after: str) -> str:
+    if isinstance(error, RetriesExhausted):
+        return f"the Kubernetes API was unavailable ({after}): {error}"
+    return f"listing again after {after} failed: {describe(error)}"
+
+
 def _watch_thread(
     api: _Api,
     kind: str,
@@ -402,9 +446,17 @@ def _watch_thread(
     stop: threading.Event,
     deadline: float,
     owner: str,
+    outages: OutageLog,
 ) -> None:
-    """Stream events of one kind into ``events``; re-list on 410 Gone; end at ``deadline`` or ``stop``."""
+    """Stream events of one kind into ``events``; end at ``deadline`` or ``stop``.
+
+    After 410 Gone, or a transient error of the stream (the API server restarting or overloaded),
+    the objects are listed again (RELIST), the list retried with backoff until ``deadline`` and the
+    outage kept in ``outages``; a list that cannot succeed ends the watch with a FAILURE, so the gate
+    ends at once instead of waiting for its timeout. Another API error is a FAILURE; any other break
+    of the stream is resumed from the last version (RETRY)."""
     version = resource_version
+    retrier = Retrier(deadline, outages, sleep=_sleep_unless(stop))
     while not stop.is_set():
         remaining = int(deadline - time.monotonic())
         if remaining <= 0:
@@ -430,26 +482,39 @@ def _watch_thread(
                 version = (raw.get("metadata") or {}).get("resourceVersion") or version
                 if event["type"] != "BOOKMARK":
                     events.put(WatchEvent(owner, kind, event["type"], raw))
-        except ApiException as exc:
-            if getattr(exc, "status", None) != 410:
-                events.put(WatchEvent(owner, kind, "FAILURE", {"message": str(exc)}))
-                return
-            listing = api.list_objects(kind, **selectors)
-            version = listing["metadata"].get("resourceVersion", "")
-            events.put(WatchEvent(owner, kind, "RELIST", listing))
-        except Exception as exc:  # the stream broke (connection reset): try again with the last version
+        except Exception as exc:
             if stop.is_set():
                 return
-            events.put(WatchEvent(owner, kind, "RETRY", {"message": f"{type(exc).__name__}: {exc}"}))
-            time.sleep(0.2)
+            gone = status_of(exc) == 410
+            if not gone and not transient(exc):
+                if isinstance(exc, ApiException):
+                    events.put(WatchEvent(owner, kind, "FAILURE", {"message": describe(exc)}))
+                    return
+                # the stream broke otherwise: try again with the last version
+                events.put(WatchEvent(owner, kind, "RETRY", {"message": f"{type(exc).__name__}: {exc}"}))
+                time.sleep(0.2)
+                continue
+            try:
+                if not gone:
+                    retrier.failed(exc)
+                listing = retrier.call(lambda: api.list_objects(kind, **selectors))
+            except _Stopped:
+                return
+            except Exception as failure:
+                if not stop.is_set():
+                    events.put(WatchEvent(owner, kind, "FAILURE", {"message": _relist_failure(failure, describe(exc))}))
+                return
+            version = listing["metadata"].get("resourceVersion", "")
+            events.put(WatchEvent(owner, kind, "RELIST", listing))
 
 
-def _collect_logs(api: _Api, verdict: RolloutVerdict, lines: int) -> tuple[list[str], str]:
-    """Previous log of the failed container, falling back to the current one; never raises."""
+def _collect_logs(api: _Api, verdict: RolloutVerdict, lines: int, retrier: Retrier) -> tuple[list[str], str]:
+    """Previous log of the failed container, falling back to the current one (each read retried while
+    ``retrier`` allows); never raises."""
     notes = []
     for previous in (True, False):
         try:
-            logs = api.log(verdict.pod or "", verdict.container or "", lines, previous)
+            logs = retrier.call(lambda: api.log(verdict.pod or "", verdict.container or "", lines, previous))
         except Exception as exc:  # both 400 (no previous instance) and transport errors are tolerated
             notes.append(f"{'previous' if previous else 'current'} log unavailable: {getattr(exc, 'reason', exc)}")
             continue
@@ -459,16 +524,18 @@ def _collect_logs(api: _Api, verdict: RolloutVerdict, lines: int) -> tuple[list[
 
 
 def _read_rollouts(
-    api: _Api, namespace: str, names: list[str], allow_missing: bool
+    api: _Api, namespace: str, names: list[str], allow_missing: bool, retrier: Retrier
 ) -> tuple[dict[str, RolloutState], dict[str, dict[str, str]], dict[tuple[str, str], str]]:
-    """Each named Deployment with its ReplicaSets and pods as listed now; the missing or scaled-to-zero
-    ones allow_missing lets pass; the resourceVersion each watch starts from."""
+    """Each named Deployment with its ReplicaSets and pods as listed now (each read retried while
+    ``retrier`` allows); the missing or scaled-to-zero ones allow_missing lets pass; the
+    resourceVersion each watch starts from."""
     rollouts: dict[str, RolloutState] = {}
     ignored: dict[str, dict[str, str]] = {}
     versions: dict[tuple[str, str], str] = {}
     for name in dict.fromkeys(names):
-        with api_errors(f"read Deployment {namespace}/{name}", api.client):
-            deployment = api.read_deployment(name)
+        deployment = api_call(
+            f"read Deployment {namespace}/{name}", lambda name=name: api.read_deployment(name), api.client, retrier
+        )
         replicas = None if deployment is None else int((deployment.get("spec") or {}).get("replicas", 1))
         if deployment is None or replicas == 0:
             state = "missing" if deployment is None else "scaled to 0 replicas"
@@ -482,8 +549,12 @@ def _read_rollouts(
         selector = label_selector(deployment)
         listed = {}
         for kind in ("replicasets", "pods"):
-            with api_errors(f"list the {kind} of Deployment {namespace}/{name}", api.client):
-                listing = api.list_objects(kind, label_selector=selector)
+            listing = api_call(
+                f"list the {kind} of Deployment {namespace}/{name}",
+                lambda kind=kind: api.list_objects(kind, label_selector=selector),
+                api.client,
+                retrier,
+            )
             versions[(name, kind)] = listing["metadata"].get("resourceVersion", "")
             listed[kind] = by_name(listing.get("items"))
         versions[(name, "deployments")] = deployment["metadata"].get("resourceVersion", "")
@@ -498,6 +569,7 @@ def _start_watches(
     events: "queue.Queue[WatchEvent]",
     stop: threading.Event,
     deadline: float,
+    outages: OutageLog,
 ) -> None:
     """One thread per watch: each Deployment by name, its ReplicaSets and its pods by its selector."""
     for name, rollout in state.rollouts.items():
@@ -508,7 +580,7 @@ def _start_watches(
         ):
             threading.Thread(
                 target=_watch_thread,
-                args=(api, kind, selectors, versions[(name, kind)], events, stop, deadline, name),
+                args=(api, kind, selectors, versions[(name, kind)], events, stop, deadline, name, outages),
                 name=f"watch {kind} of {name}",
                 daemon=True,
             ).start()
@@ -539,7 +611,7 @@ def run_rollout_gate(
     """Wait for every named Deployment to complete its rollout; return the module result.
 
     The result has ``failed`` set when a rollout failed or the timeout passed; ``secrets`` are masked
-    in all of it.
+    in all of it. Transient API errors are retried within ``timeout``; ``api_outages`` lists them.
     """
     if unschedulable_grace < 0:
         raise RolloutGateError(f"unschedulable_grace must be 0 or more seconds, got {unschedulable_grace}")
@@ -547,20 +619,22 @@ def run_rollout_gate(
     deadline = start + timeout
     rules = GateRules(max_restarts, unschedulable_grace)
     api = _Api(api_client, namespace)
-    rollouts, ignored, versions = _read_rollouts(api, namespace, deployments, allow_missing)
+    outages = OutageLog()
+    retrier = Retrier(deadline, outages)
+    rollouts, ignored, versions = _read_rollouts(api, namespace, deployments, allow_missing, retrier)
     state = judge_all(GateState(namespace, rollouts), time.monotonic(), rules)
     if not check_mode and rollouts and not state.settled:
         events: "queue.Queue[WatchEvent]" = queue.Queue()
         stop = threading.Event()
         try:
-            _start_watches(api, state, versions, events, stop, deadline)
+            _start_watches(api, state, versions, events, stop, deadline, outages)
             state = watch_loop(state, _queue_reader(events), deadline, rules)
         finally:
             stop.set()
     elapsed = round(time.monotonic() - start, 3)
     failed = state.failure
     # an Unschedulable pod has no container, hence no log
-    logs, source = ([], "") if failed is None or failed.container is None else _collect_logs(api, failed, log_lines)
+    logs, source = ([], "") if failed is None or failed.container is None else _collect_logs(api, failed, log_lines, retrier)
     return gate_result(
         state,
         ignored,
@@ -570,4 +644,5 @@ def run_rollout_gate(
         logs=logs,
         log_source=source,
         secrets=secrets,
+        outages=outages.merged(),
     )

@@ -74,12 +74,13 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.access_review impor
     describe,
     review_body,
 )
+from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import Retrier
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import access_review_argspec
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import (
     K8S_IMPORT_ERROR,
     ApiException,
     K8sConnectionError,
-    api_errors,
+    api_call,
     connect,
 )
 
@@ -102,14 +103,20 @@ def _namespace_exists(core: CoreV1Api, namespace: str) -> bool:
 def run_module(params: dict) -> dict:
     """Every rule of the chain reviewed for the current identity; ``denied`` lists the refused ones."""
     namespace = params["namespace"]
-    api_client = connect(params)
-    with api_errors(f"read namespace {namespace}", api_client):
-        exists = _namespace_exists(CoreV1Api(api_client), namespace)
+    retrier = Retrier.for_budget()  # every request of the review shares one budget
+    api_client = connect(params, retrier=retrier)
+    exists = api_call(
+        f"read namespace {namespace}", lambda: _namespace_exists(CoreV1Api(api_client), namespace), api_client, retrier
+    )
     authz = AuthorizationV1Api(api_client)
     allowed, denied = [], []
     for rule in chain_rules(exists, params["extra_rules"]):
-        with api_errors(f"review whether the current identity may {describe(rule)}", api_client):
-            status = authz.create_self_subject_access_review(review_body(rule, namespace)).status
+        status = api_call(
+            f"review whether the current identity may {describe(rule)}",
+            lambda rule=rule: authz.create_self_subject_access_review(review_body(rule, namespace)).status,
+            api_client,
+            retrier,
+        )
         if status.allowed:
             allowed.append(describe(rule))
         else:

@@ -21,6 +21,7 @@ description:
   - Runs where the task runs; use C(delegate_to=localhost) to probe from the controller.
 extends_documentation_fragment:
   - vextrus.deploy.health_gate_options
+  - vextrus.deploy.health_gate_options.probe
   - vextrus.deploy.attributes
   - vextrus.deploy.attributes.gate
 requirements:
@@ -108,17 +109,8 @@ port_forward:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import health_gate_argspec
 from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import rewrite_url, run_probes
-from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import (
-    K8S_IMPORT_ERROR,
-    K8sConnectionError,
-    api_errors,
-    connect,
-)
-from ansible_collections.vextrus.deploy.plugins.module_utils.port_forward import (
-    PortForwardError,
-    PortForwarder,
-    resolve_target,
-)
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_IMPORT_ERROR, K8sConnectionError
+from ansible_collections.vextrus.deploy.plugins.module_utils.port_forward import PortForwardError, open_forward
 from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact
 
 
@@ -138,15 +130,9 @@ def _probe(params: dict, urls: list[str]) -> dict:
 
 
 def _probe_through_port_forward(params: dict) -> dict:
-    forward = params["port_forward"]
-    namespace = forward["namespace"]
-    api_client = connect(forward, purpose=" for the port-forward")
-    target = f"pod {forward['pod']}" if forward["pod"] else f"Service {forward['service']}"
-    with api_errors(f"find the {target} in namespace {namespace} for the port-forward", api_client):
-        pod, remote_port = resolve_target(api_client, namespace, forward["service"], forward["pod"], forward["port"])
-    with PortForwarder(api_client, namespace, pod, remote_port) as local_port:
-        result = _probe(params, [rewrite_url(url, "127.0.0.1", local_port) for url in params["urls"]])
-    result["port_forward"] = {"pod": pod, "remote_port": remote_port, "local_port": local_port}
+    with open_forward(params["port_forward"]) as forward:
+        result = _probe(params, [rewrite_url(url, "127.0.0.1", forward["local_port"]) for url in params["urls"]])
+    result["port_forward"] = forward
     return result
 
 

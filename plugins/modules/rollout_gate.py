@@ -23,6 +23,10 @@ description:
   - On failure it returns the pod, container, reason, exit code and the last O(log_lines) lines of the failed
     container's previous log (or current log), and quotes the first error line in the message.
   - Values listed in O(redact) are masked in everything it returns.
+  - Transient errors of the Kubernetes API (connection refused or reset, HTTP 429 with its C(Retry-After), 5xx
+    other than 501) are retried with backoff (0.5 s doubling up to 5 s) within O(timeout), also while connecting;
+    a watch broken by one, or ended by C(410 Gone), lists its objects again and goes on. Refusals (400, 401, 403,
+    404, 409, 422) fail at once. Each outage is returned in RV(api_outages).
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - vextrus.deploy.rollout_gate_options
@@ -97,7 +101,8 @@ container:
   type: str
 reason:
   description: Why the gate failed, for example C(CrashLoopBackOff), C(OOMKilled), C(RestartLimitExceeded),
-    C(Unschedulable), C(ProgressDeadlineExceeded) or C(Timeout).
+    C(Unschedulable), C(ProgressDeadlineExceeded), C(Timeout), or C(ApiUnavailable) (the timeout passed while the
+    Kubernetes API could not be reached, so the rollout itself was not judged).
   returned: failure
   type: str
 message:
@@ -126,6 +131,16 @@ log_source:
   description: C(previous) or C(current), or why no log could be read.
   returned: failure of a pod
   type: str
+api_outages:
+  description:
+    - The times the Kubernetes API could not be used while the gate ran (transient errors retried), in time order;
+      outages several watches saw at once are one.
+    - C(started) (UTC), C(seconds) until a request succeeded again, the first C(error), and C(ended) (false when the
+      API was still unavailable as the gate ended).
+  returned: when the API had an outage
+  type: list
+  elements: dict
+  sample: [{"started": "2026-12-03T15:31:07Z", "seconds": 11.4, "error": "MaxRetryError (NewConnectionError)", "ended": true}]
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

@@ -11,11 +11,20 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import queue
+import re
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from kubernetes.client import ApiClient, Configuration
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
+
+from ansible_collections.vextrus.deploy.plugins.module_utils import rollout_watch
+from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import Outage, OutageLog
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8sConnectionError
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import FAILED, PROGRESSING, SUCCEEDED
@@ -445,11 +454,15 @@ def test_negative_grace_is_refused_before_any_api_call():
 def test_an_unreachable_api_server_is_named_with_what_the_gate_tried():
     configuration = Configuration(host="https://127.0.0.1:1")
     configuration.retries = 0
+    started = time.monotonic()
     with pytest.raises(K8sConnectionError) as raised:
-        run_rollout_gate(ApiClient(configuration), "ns", ["web"], timeout=5)
-    assert str(raised.value) == (
-        "cannot reach the Kubernetes API at https://127.0.0.1:1 to read Deployment ns/web: MaxRetryError; "
-        "check the kubeconfig/context and that the cluster is up"
+        run_rollout_gate(ApiClient(configuration), "ns", ["web"], timeout=2)
+    # connection refused is retried with backoff until the gate's timeout, not longer
+    assert 2.0 <= time.monotonic() - started < 4.0
+    assert re.fullmatch(
+        r"cannot reach the Kubernetes API at https://127.0.0.1:1 to read Deployment ns/web: MaxRetryError "
+        r"\(still failing after \d+ attempts in [0-2] s\); check the kubeconfig/context and that the cluster is up",
+        str(raised.value),
     )
 
 
@@ -473,3 +486,165 @@ def test_the_result_masks_the_secrets_in_the_quoted_log_and_messages(line):
     assert result["logs"][1].startswith("Error: ") and "********" in result["logs"][1]
     text = json.dumps(result)
     assert SECRET not in text and "Pg5ecretPassw0rd" not in text and base64.b64encode(SECRET.encode()).decode() not in text
+
+
+# -- outages of the API --------------------------------------------------------------------------
+
+RESTART = Outage(1_796_306_400.0, 11.04, "MaxRetryError (NewConnectionError)")
+
+
+def test_the_result_lists_the_api_outages():
+    result = gate_result(_settled_state("healthy"), {}, timeout=300, elapsed=20.0, outages=[RESTART])
+    assert "failed" not in result
+    assert result["api_outages"] == [
+        {"started": "2026-12-03T14:00:00Z", "seconds": 11.0, "error": "MaxRetryError (NewConnectionError)", "ended": True}
+    ]
+
+
+def test_no_outage_no_key():
+    assert "api_outages" not in gate_result(_settled_state("healthy"), {}, timeout=300, elapsed=1.0)
+
+
+def test_a_gate_that_ran_out_of_time_while_the_api_was_down_says_so():
+    down = Outage(1_796_306_400.0, 280.0, "503 Service Unavailable", ended=False)
+    result = gate_result(_settled_state("slow_healthy"), {}, timeout=300, elapsed=300.0, outages=[RESTART, down])
+    assert result["failed"] is True and result["reason"] == "ApiUnavailable"
+    assert result["msg"] == (
+        "the Kubernetes API has been unavailable since 2026-12-03T14:00:00Z (503 Service Unavailable, 280 s) and the "
+        "rollout of Deployment vextrus-production/finance-service could not be followed to its end within 300 s; "
+        "the rollout itself may be fine: check the API server, then run the week again"
+    )
+    assert [o["ended"] for o in result["api_outages"]] == [True, False]
+
+
+def test_a_timeout_after_the_api_came_back_stays_a_timeout():
+    result = gate_result(_settled_state("slow_healthy"), {}, timeout=300, elapsed=300.0, outages=[RESTART])
+    assert result["reason"] == "Timeout" and len(result["api_outages"]) == 1
+
+
+def test_a_failed_rollout_keeps_its_reason_beside_an_outage():
+    down = Outage(1_796_306_400.0, 3.0, "503 Service Unavailable", ended=False)
+    result = gate_result(_settled_state("crashloop"), {}, timeout=300, elapsed=4.0, outages=[down])
+    assert result["reason"] == "CrashLoopBackOff" and result["api_outages"][0]["ended"] is False
+
+
+LISTING = {"metadata": {"resourceVersion": "42"}, "items": []}
+
+
+def _refused() -> MaxRetryError:
+    return MaxRetryError(None, "/api/v1/pods", NewConnectionError(None, "Connection refused"))
+
+
+class _FakeWatch:
+    """kubernetes' Watch, playing ``script``: each stream() raises the next error or yields the next
+    events; when the script has run out the gate is stopped (``stop``)."""
+
+    script: list = []
+    stop: threading.Event = threading.Event()
+    versions: list = []
+
+    def stream(self, _list_fn, _namespace, resource_version, **_kwargs):
+        _FakeWatch.versions.append(resource_version)
+        if not _FakeWatch.script:
+            _FakeWatch.stop.set()
+            return
+        step = _FakeWatch.script.pop(0)
+        if isinstance(step, BaseException):
+            raise step
+        yield from step
+
+    def stop(self):
+        pass
+
+
+class _FakeApi:
+    namespace = "ns"
+
+    def __init__(self, *listings) -> None:
+        self.listings = list(listings)
+        self.lists = 0
+
+    def list_fn(self, _kind):
+        return None
+
+    def list_objects(self, _kind, **_selectors):
+        self.lists += 1
+        step = self.listings.pop(0)
+        if isinstance(step, BaseException):
+            raise step
+        return step
+
+
+def _watch(monkeypatch, script, api, seconds=30.0) -> tuple[list[WatchEvent], OutageLog]:
+    stop = threading.Event()
+    monkeypatch.setattr(_FakeWatch, "script", list(script))
+    monkeypatch.setattr(_FakeWatch, "stop", stop)
+    monkeypatch.setattr(_FakeWatch, "versions", [])
+    monkeypatch.setattr(rollout_watch.k8s_watch, "Watch", _FakeWatch)
+    events: queue.Queue = queue.Queue()
+    outages = OutageLog()
+    rollout_watch._watch_thread(api, "pods", {"label_selector": "app=web"}, "7", events, stop, time.monotonic() + seconds, "web", outages)
+    return list(events.queue), outages
+
+
+@pytest.mark.parametrize(
+    "error",
+    [_refused(), ProtocolError("Connection aborted.", ConnectionResetError(104, "reset")),
+     ApiException(status=503, reason="Service Unavailable"), ApiException(status=429, reason="Too Many Requests")],
+    ids=["refused", "reset", "503", "429"],
+)
+def test_a_watch_broken_by_a_transient_error_lists_again_and_keeps_the_outage(monkeypatch, error):
+    api = _FakeApi(_refused(), LISTING)
+    events, outages = _watch(monkeypatch, [[{"type": "ADDED", "raw_object": {"metadata": {"resourceVersion": "8"}}}], error], api)
+    assert [e.type for e in events] == ["ADDED", "RELIST"]
+    assert events[1].obj is LISTING and api.lists == 2
+    assert _FakeWatch.versions == ["7", "8", "42"]  # resumed from the new listing's version
+    (outage,) = outages.merged()
+    assert outage.ended and 1.0 <= outage.seconds < 2.0  # backoff 0.5 s after the stream, 1 s after the first list
+
+
+def test_a_watch_lists_again_after_410_gone(monkeypatch):
+    events, outages = _watch(monkeypatch, [[{"type": "ERROR", "raw_object": {"code": 410}}]], _FakeApi(LISTING))
+    assert [e.type for e in events] == ["RELIST"] and outages.merged() == []
+
+
+@pytest.mark.parametrize(
+    ("listing", "message"),
+    [
+        (ApiException(status=403, reason="Forbidden"), "listing again after 410 Gone failed: 403 Forbidden"),
+        (KeyError("items"), "listing again after 410 Gone failed: KeyError"),
+    ],
+)
+def test_a_relist_that_fails_ends_the_watch_with_a_failure(monkeypatch, listing, message):
+    events, _outages = _watch(monkeypatch, [ApiException(status=410, reason="Gone")], _FakeApi(listing))
+    assert [(e.type, e.obj["message"]) for e in events] == [("FAILURE", message)]
+    assert not _FakeWatch.stop.is_set()  # the thread ended by itself, the gate did not have to stop it
+
+
+def test_a_relist_that_outlasts_the_deadline_ends_the_watch_with_a_failure_at_the_deadline(monkeypatch):
+    started = time.monotonic()
+    events, outages = _watch(monkeypatch, [_refused()], _FakeApi(*[_refused()] * 20), seconds=1.2)
+    assert 1.0 <= time.monotonic() - started < 2.0
+    (event,) = events
+    assert event.type == "FAILURE"
+    assert re.fullmatch(
+        r"the Kubernetes API was unavailable \(MaxRetryError \(NewConnectionError\)\): MaxRetryError "
+        r"\(NewConnectionError\), still failing after \d attempts in 1 s",
+        event.obj["message"],
+    )
+    assert [o.ended for o in outages.merged()] == [False]
+
+
+def test_a_refusal_of_the_watch_ends_it_with_a_failure(monkeypatch):
+    events, _outages = _watch(monkeypatch, [ApiException(status=403, reason="Forbidden")], _FakeApi())
+    assert [(e.type, e.obj["message"]) for e in events] == [("FAILURE", "403 Forbidden")]
+
+
+def test_a_watch_stopped_while_waiting_for_the_api_ends_quietly(monkeypatch):
+    api = _FakeApi(*[_refused()] * 20)
+    stopper = threading.Timer(0.3, lambda: _FakeWatch.stop.set())
+    stopper.start()
+    started = time.monotonic()
+    events, outages = _watch(monkeypatch, [_refused()], api, seconds=30.0)
+    stopper.join()
+    assert events == [] and time.monotonic() - started < 2.0

@@ -10,11 +10,17 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import 
     access_review_argspec,
     health_gate_argspec,
     rollout_gate_argspec,
+    smoke_checks_argspec,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_CONNECTION_ARG_SPEC
 
 ROOT = Path(__file__).resolve().parents[4]
-SPECS = {"rollout_gate": rollout_gate_argspec, "health_gate": health_gate_argspec, "access_review": access_review_argspec}
+SPECS = {
+    "rollout_gate": rollout_gate_argspec,
+    "health_gate": health_gate_argspec,
+    "access_review": access_review_argspec,
+    "smoke_checks": smoke_checks_argspec,
+}
 
 
 def documented_options(module_name: str) -> dict:

@@ -14,7 +14,8 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import Response, run_probes
 from ansible_collections.vextrus.deploy.plugins.module_utils.redact import MARKER
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_watch import RolloutGateError
-from ansible_collections.vextrus.deploy.plugins.modules import health_gate, image_verify, rollout_gate
+from ansible_collections.vextrus.deploy.plugins.module_utils.smoke_checks import run_smoke_checks
+from ansible_collections.vextrus.deploy.plugins.modules import health_gate, image_verify, rollout_gate, smoke_checks
 
 JWT = "jwt-secret-0123456789abcdefghijklmnopqrstuv"
 PASSWORD = "Pg5ecretPassw0rd"
@@ -123,3 +124,21 @@ def test_image_verify_without_values_quotes_the_output(monkeypatch, capsys):
     monkeypatch.setattr(image_verify, "IMPORT_ERROR", None)
     result = run_main(image_verify.main, {"image": "img:1", "container": "verify", "dependencies": []}, capsys)
     assert f"JWT_SECRET={JWT}" in result["log_tail"]
+
+
+# -- smoke_checks ------------------------------------------------------------------------------------
+
+
+def test_smoke_checks_masks_the_bodies_it_quotes(monkeypatch, capsys):
+    monkeypatch.setattr(smoke_checks, "run_smoke_checks", functools.partial(run_smoke_checks, probe=functools.partial(
+        run_probes, fetcher=leaky_fetcher)))
+    args = {
+        "checks": [{"name": "health", "url": "http://finance-service/health"}, {"name": "api", "url": "http://finance-service/api"}],
+        "successes": 1, "interval": 0.05, "timeout": 0.3, "redact": [JWT, DB_URL],
+    }
+    result = run_main(smoke_checks.main, args, capsys)
+    assert result["failed"] is True and result["passed"] is False
+    health = result["checks"][0]["result"]
+    assert MARKER in health["body_excerpt"] and MARKER in health["msg"]
+    assert result["checks"][1]["result"]["skipped"] is True
+    assert_clean(result)
