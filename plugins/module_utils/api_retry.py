@@ -267,14 +267,16 @@ _RESULT_TRANSIENT = re.compile(
     r"^\((429|50[02-9])\)$",
     re.IGNORECASE | re.MULTILINE,
 )
+_TRACEBACK_UNAVAILABLE = "(traceback unavailable)"
 _TRANSIENT_REASONS = frozenset({"Service Unavailable", "Too Many Requests", "Internal Server Error", "Bad Gateway", "Gateway Timeout"})
 
 
 def transient_result(result: Mapping[str, Any]) -> bool:
     """Whether a task's result (kubernetes.core.k8s, k8s_info, or any module's) shows a transient API
     error: HTTP 429 or 5xx (not 501) in its ``status``, ``reason`` or message, or a connection that
-    was refused, reset or timed out. A result without an error, a refusal (4xx), a TLS or name
-    resolution error is not: another attempt would end the same."""
+    was refused, reset or timed out, or a module that crashed without a visible message (see below).
+    A result without an error, a refusal (4xx), a TLS or name resolution error is not: another
+    attempt would end the same."""
     if not isinstance(result, Mapping):
         raise TypeError(f"expected a task's result (a mapping), got {type(result).__name__}")
     status = result.get("status")
@@ -283,5 +285,16 @@ def transient_result(result: Mapping[str, Any]) -> bool:
             return True
     if isinstance(result.get("reason"), str) and result["reason"] in _TRANSIENT_REASONS:
         return True
-    message = " ".join(str(result.get(key) or "") for key in ("msg", "error", "exception"))
+    message = " ".join(str(result.get(key) or "") for key in ("msg", "error")).strip()
+    if not message and result.get("failed") and result.get("exception"):
+        # A module that crashed: ansible-core 2.19 moves its message into the error summary, which
+        # ``until`` sees only as the traceback, or as a placeholder unless tracebacks are shown.
+        # kubernetes.core's modules crash this way when their client cannot reach the API server
+        # (discovery's error escapes them): without a traceback that counts as transient (the
+        # retries are bounded); with one, its unindented lines (the errors, not urllib3's source
+        # lines, which name SSLError whatever happened) are read like a message.
+        lines = [line for line in str(result["exception"]).splitlines() if line.strip() and not line[0].isspace()]
+        if lines == [_TRACEBACK_UNAVAILABLE]:
+            return True
+        message = "\n".join(lines)
     return not _RESULT_FINAL.search(message) and bool(_RESULT_TRANSIENT.search(message))
