@@ -85,3 +85,33 @@ require_binaries() {
     [[ -x $BIN/$b ]] || die "missing $BIN/$b; run localcluster/build.sh"
   done
 }
+
+# apiserver_start: kube-apiserver (etcd must run), then wait for /readyz. up.sh starts it with the
+# control plane; apiserver.sh starts it again after a stop (the fault tests).
+apiserver_start() {
+  daemon_start kube-apiserver "$BIN/kube-apiserver" \
+    --advertise-address="$LISTEN_IP" \
+    --bind-address="$LISTEN_IP" \
+    --secure-port="$APISERVER_PORT" \
+    --etcd-servers="https://$LISTEN_IP:$ETCD_CLIENT_PORT" \
+    --etcd-cafile="$PKI_DIR/etcd-ca.crt" \
+    --etcd-certfile="$PKI_DIR/apiserver-etcd-client.crt" --etcd-keyfile="$PKI_DIR/apiserver-etcd-client.key" \
+    --tls-cert-file="$PKI_DIR/apiserver.crt" --tls-private-key-file="$PKI_DIR/apiserver.key" \
+    --client-ca-file="$PKI_DIR/ca.crt" \
+    --authorization-mode=Node,RBAC \
+    --enable-admission-plugins=NodeRestriction \
+    --service-account-issuer="https://kubernetes.default.svc.cluster.local" \
+    --service-account-key-file="$PKI_DIR/sa.pub" \
+    --service-account-signing-key-file="$PKI_DIR/sa.key" \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --kubelet-client-certificate="$PKI_DIR/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$PKI_DIR/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types=InternalIP,Hostname \
+    --endpoint-reconciler-type=none \
+    --allow-privileged=true \
+    --profiling=false \
+    --cert-dir="$RUN_DIR/kube-apiserver-certs"
+  daemon_wait "kube-apiserver /readyz" 180 kube-apiserver "$BIN/kube-apiserver" url_ok "$APISERVER_URL/readyz"
+}
+
+apiserver_stop() { daemon_stop kube-apiserver "$BIN/kube-apiserver"; }

@@ -68,29 +68,7 @@ daemon_wait "etcd /health" 60 etcd "$BIN/etcd" \
   sh -c "curl -fsS --max-time 2 http://$LISTEN_IP:$ETCD_METRICS_PORT/health | grep -q '\"health\":\"true\"'"
 
 # --- kube-apiserver
-daemon_start kube-apiserver "$BIN/kube-apiserver" \
-  --advertise-address="$LISTEN_IP" \
-  --bind-address="$LISTEN_IP" \
-  --secure-port="$APISERVER_PORT" \
-  --etcd-servers="https://$LISTEN_IP:$ETCD_CLIENT_PORT" \
-  --etcd-cafile="$P/etcd-ca.crt" \
-  --etcd-certfile="$P/apiserver-etcd-client.crt" --etcd-keyfile="$P/apiserver-etcd-client.key" \
-  --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" \
-  --client-ca-file="$P/ca.crt" \
-  --authorization-mode=Node,RBAC \
-  --enable-admission-plugins=NodeRestriction \
-  --service-account-issuer="https://kubernetes.default.svc.cluster.local" \
-  --service-account-key-file="$P/sa.pub" \
-  --service-account-signing-key-file="$P/sa.key" \
-  --service-cluster-ip-range="$SERVICE_CIDR" \
-  --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" \
-  --kubelet-client-key="$P/apiserver-kubelet-client.key" \
-  --kubelet-preferred-address-types=InternalIP,Hostname \
-  --endpoint-reconciler-type=none \
-  --allow-privileged=true \
-  --profiling=false \
-  --cert-dir="$RUN_DIR/kube-apiserver-certs"
-daemon_wait "kube-apiserver /readyz" 180 kube-apiserver "$BIN/kube-apiserver" readyz
+apiserver_start
 
 # --- cluster objects that must exist before kwok starts (RBAC for kwok etc.)
 kubectl_admin apply -f "$LC_DIR/config/bootstrap.yaml" >/dev/null
