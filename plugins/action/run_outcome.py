@@ -39,4 +39,6 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars or {})
         args = self._task.args or {}
         result.update(outcome(args.get("verdict"), args.get("msg")))
+        # the message is the play's last line for a PASS too, as ansible.builtin.debug shows its own
+        result["_ansible_verbose_always"] = True
         return result

@@ -39,6 +39,8 @@ FAILED = "FAILED"
 ABORTED = "ABORTED"
 ROLLED_BACK = "ROLLED_BACK"
 STATES = (NONE, IN_PROGRESS, PROMOTED, FAILED, ABORTED, ROLLED_BACK)
+# The verdict classes of a run (rollout_report): only a FAIL ends a release (docs/verdicts.md).
+VERDICTS = ("PASS", "FAIL", "ERROR")
 
 
 class RecordError(ValueError):
@@ -287,18 +289,23 @@ def _result(allowed: bool, digest: str, week: int, new_release: bool, force: boo
 def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapping[str, Any], action: str = WEEK,
                last_week: int | None = None) -> dict[str, Any]:
     """The record after a run the guard allowed; ``run`` has ``verdict``, ``started``, ``finished``,
-    ``by`` and optionally ``reason`` and ``report``. A pass of ``last_week`` promotes the release;
-    without it, the decision's ``last_week`` (a run plan carries it), else DEFAULT_LAST_WEEK."""
+    ``by`` and optionally ``reason``, ``cause`` and ``report``. A pass of ``last_week`` promotes the
+    release; without it, the decision's ``last_week`` (a run plan carries it), else DEFAULT_LAST_WEEK.
+    A FAIL (the release is at fault) ends the release: the guard refuses its digest again. An ERROR
+    (the environment or the configuration is at fault) is only added to the runs: the release, its
+    candidate and state stay as they were, so the same week with the same digest may run again."""
     if not decision.get("allowed"):
         raise RecordError("a refused run is not recorded: nothing was written for it")
     verdict = run.get("verdict")
-    if verdict not in ("PASS", "FAIL"):
-        raise RecordError(f"run verdict must be PASS or FAIL, got {verdict!r}")
+    if verdict not in VERDICTS:
+        raise RecordError(f"run verdict must be {', '.join(VERDICTS)}, got {verdict!r}")
     last_week = _last_week(last_week if last_week is not None else decision.get("last_week", DEFAULT_LAST_WEEK))
     new = json.loads(json.dumps(dict(record)))
     week = int(decision["week"])
     passed = verdict == "PASS"
-    if action == WEEK:
+    if action not in ACTIONS:
+        raise RecordError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    if action == WEEK and verdict != "ERROR":
         if decision.get("new_release"):
             new["release"] = int(new["release"]) + 1
             new["candidate"] = decision["digest"]
@@ -311,12 +318,10 @@ def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapp
         else:
             new["failed_week"] = week
             new["state"] = FAILED
-    elif action == ABORT:
-        new["state"] = ABORTED if passed else new["state"]
-    elif action == ROLLBACK:
-        new["state"] = ROLLED_BACK if passed else new["state"]
-    else:
-        raise RecordError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    elif action == ABORT and passed:
+        new["state"] = ABORTED
+    elif action == ROLLBACK and passed:
+        new["state"] = ROLLED_BACK
     entry = {
         "release": new["release"],
         "action": action,
@@ -330,7 +335,7 @@ def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapp
     }
     if decision.get("forced"):
         entry["overrode"] = decision.get("refusal")
-    for key in ("reason", "report"):
+    for key in ("reason", "cause", "report"):
         if run.get(key):
             entry[key] = run[key]
     new["runs"] = (list(new["runs"]) + [entry])[-MAX_RUNS:]
@@ -400,7 +405,8 @@ def status(record: Mapping[str, Any], deployments: list[Mapping[str, Any]] | Non
     if last:
         forced = " FORCED" if last.get("forced") else ""
         what = f"week {last.get('week')}" if last.get("action") == WEEK else f"{last.get('action')} (week {last.get('week')})"
-        rows.append(("last run", f"{what} {last.get('verdict')}{forced} by {last.get('by')} at {last.get('finished')}"))
+        cause = f" ({last['cause']})" if last.get("cause") else ""
+        rows.append(("last run", f"{what} {last.get('verdict')}{cause}{forced} by {last.get('by')} at {last.get('finished')}"))
     width = max(len(row[0]) for row in rows)
     summary["table"] = [f"{key.ljust(width)}  {value}" for key, value in rows]
     return summary

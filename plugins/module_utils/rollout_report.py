@@ -2,11 +2,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The run report of one rollout week: what went in, what changed, what the gates saw, the verdict.
 
-The verdict is decided here and only here (``decide``): PASS requires the rollout gate and the smoke
-test to have run and passed, and no rollback. Anything else - a failed or skipped gate, a rollback, a
-missing result - is FAIL. The chain decides it once with ``run_verdict`` before the report and the
-release record take it; a report given no verdict decides it the same way. Values of secrets never reach the report: keys that name a secret are
-dropped, and any known secret value found in a string is masked.
+The verdict is decided here and only here (``classify``), in one of three classes (docs/verdicts.md).
+PASS: the rollout gate and the smoke test ran and passed, no rollback ran and no step failed. FAIL:
+the release is at fault - its containers crash or are OOM-killed, its image cannot be pulled, its
+pods are not ready in time, the smoke test or the image's runtime verification fails. ERROR: the
+environment or the configuration is at fault - inputs, vault, secrets, RBAC, a server-side dry-run
+refusal, the API unavailable, a lost node, pods no node has room for, a run lock held, an
+interrupted run, any unexpected failure of a step. Each verdict carries a short ``cause``
+(``CAUSES``). The class is decided from structured data - the gate's ``reason``, the failed step, task
+and module and its HTTP status - not from the English of messages (except a vault decryption
+failure, which Ansible reports only in words). The chain decides it once with ``run_verdict``
+before the report and the release record take it; a report given no verdict decides it the same
+way. Values of secrets never reach the report: keys that name a secret are dropped, and any known
+secret value found in a string is masked.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.redact import MARKE
 
 PASS = "PASS"
 FAIL = "FAIL"
+ERROR = "ERROR"
+VERDICTS = (PASS, FAIL, ERROR)
 MASK = MARKER
 _SECRET_KEY = re.compile(r"(token|secret|password|passwd|authorization|api_key|private_key)", re.IGNORECASE)
 
@@ -49,38 +59,184 @@ def _passed(result: Mapping[str, Any] | None) -> bool:
     return not result.get("failed", True)
 
 
+# The gate's reasons (rollout_status.FAILING_WAITING_REASONS, OOMKilled, RestartLimitExceeded,
+# Unschedulable, ProgressDeadlineExceeded, Timeout) and the class and cause each stands for. A pod
+# that no node has room for is the cluster's capacity or the inventory's requests, not the image:
+# ERROR. A container the kubelet cannot configure lacks a Secret or ConfigMap key the manifests
+# reference: ERROR. NodeLost and NodeNotReady are the reasons of a pod whose node went away.
+GATE_REASONS: dict[str, tuple[str, str]] = {
+    "CrashLoopBackOff": (FAIL, "crash"),
+    "RestartLimitExceeded": (FAIL, "crash"),
+    "RunContainerError": (FAIL, "crash"),
+    "OOMKilled": (FAIL, "oom"),
+    "ImagePullBackOff": (FAIL, "image-pull"),
+    "ErrImagePull": (FAIL, "image-pull"),
+    "InvalidImageName": (FAIL, "image-pull"),
+    "ProgressDeadlineExceeded": (FAIL, "not-ready"),
+    "Timeout": (FAIL, "not-ready"),
+    "CreateContainerConfigError": (ERROR, "secrets"),
+    "CreateContainerError": (ERROR, "container-runtime"),
+    "Unschedulable": (ERROR, "unschedulable"),
+    "NodeLost": (ERROR, "node-lost"),
+    "NodeNotReady": (ERROR, "node-lost"),
+}
+# Every cause a verdict can carry, and its class.
+CAUSES: dict[str, str] = {
+    "pass": PASS,
+    **{cause: verdict for verdict, cause in GATE_REASONS.values()},
+    "smoke": FAIL,
+    "verification": FAIL,
+    "api": ERROR,
+    "rbac": ERROR,
+    "dry-run": ERROR,
+    "secrets": ERROR,
+    "vault": ERROR,
+    "config": ERROR,
+    "build": ERROR,
+    "smoke-setup": ERROR,
+    "lock-held": ERROR,
+    "refused": ERROR,
+    "interrupted": ERROR,
+    "internal": ERROR,
+}
+# The task that takes the run's lease, and the start of its message when another run holds it.
+LEASE_TASK = "Take the run's lease"
+LOCK_HELD = "run lock held"
+# The steps of the chain, in their order; rollout.yml's rescue names the one that failed.
+STEPS = ("build", "guard", "secrets", "snapshot", "apply", "gate", "smoke", "finish")
+_VAULT = re.compile(r"decryption failed|vault secret|vault password", re.IGNORECASE)
+_FORBIDDEN = re.compile(r"\b403\b|forbidden", re.IGNORECASE)
+_CHECKS = ("ansible.builtin.fail", "ansible.builtin.assert", "fail", "assert")
+
+
+def _failure(failure: Any) -> dict[str, Any]:
+    """The failed step as a mapping: task, action, msg, status, step and, from a step that knows it,
+    cause (rollout.yml's rescue); a plain string is ``<task>: <message>``."""
+    if not failure:
+        return {}
+    if isinstance(failure, Mapping):
+        return {k: v for k, v in failure.items() if v not in (None, "")}
+    if isinstance(failure, str):
+        task, _colon, msg = failure.partition(": ")
+        return {"text": failure, "task": task, "msg": msg} if msg else {"text": failure, "msg": failure}
+    raise ReportError(f"the failed step must be a mapping (task, action, msg, status, step) or a string, "
+                      f"got {type(failure).__name__}")
+
+
+def failure_text(failure: Any) -> str:
+    """``<task>: <message>`` of the failed step; '' when no step failed."""
+    step = _failure(failure)
+    if not step or "text" in step:
+        return str(step.get("text", ""))
+    msg = step.get("msg", "failed")
+    if isinstance(msg, (list, tuple)):
+        msg = " ".join(str(m) for m in msg)
+    return f"{step.get('task') or 'a task'}: {msg}"
+
+
+def _status(step: Mapping[str, Any]) -> int | None:
+    try:
+        return int(step["status"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def classify_failure(failure: Any) -> tuple[str, str]:
+    """The class and cause of the step that stopped the chain (the gate's own result: ``classify_gate``)."""
+    step = _failure(failure)
+    action, task, where = str(step.get("action") or ""), str(step.get("task") or ""), step.get("step")
+    msg = str(step.get("msg") or "")
+    status = _status(step)
+    if step.get("cause") in CAUSES:
+        return CAUSES[step["cause"]], step["cause"]
+    if msg.startswith(LOCK_HELD):
+        return ERROR, "lock-held"
+    if action.endswith("image_verify"):
+        return FAIL, "verification"
+    if _VAULT.search(msg):
+        return ERROR, "vault"
+    if status == 403 or (status is None and action.startswith("kubernetes.core.") and _FORBIDDEN.search(msg)):
+        return ERROR, "rbac"
+    if task.startswith("Dry-run"):
+        return ERROR, "dry-run"
+    if status is not None and (status in (404, 429) or status >= 500 or status <= 0):
+        return ERROR, "api"
+    if task == LEASE_TASK:  # the lease could not be read or written: the API's fault
+        return ERROR, "api"
+    by_step = {"guard": "refused", "secrets": "secrets", "build": "build"}
+    if where in by_step:
+        return ERROR, by_step[where]
+    if action.startswith("kubernetes.core.") or action in ("vextrus.deploy.access_review", "vextrus.deploy.rollout_gate"):
+        return ERROR, "api"
+    return ERROR, "config" if action in _CHECKS else "internal"
+
+
+def classify_gate(gate: Mapping[str, Any]) -> tuple[str, str]:
+    """The class and cause of a failed gate, by its reason; a gate that failed without one could not
+    watch (the API refused or did not answer)."""
+    if gate.get("reason"):
+        return GATE_REASONS.get(str(gate["reason"]), (ERROR, "internal"))
+    return (ERROR, "rbac") if _FORBIDDEN.search(str(gate.get("msg") or "")) else (ERROR, "api")
+
+
+def _smoke_checked(smoke: Mapping[str, Any]) -> bool:
+    """Whether any smoke check probed its URLs (a check the probe could not start - no port-forward,
+    no API - has a message and no ``urls``, see smoke_checks.unreached)."""
+    return any((check.get("result") or {}).get("urls") for check in smoke.get("checks") or [])
+
+
+def classify(
+    gate: Mapping[str, Any] | None,
+    smoke: Mapping[str, Any] | None,
+    rollback: Mapping[str, Any] | None,
+    failure: Any = None,
+) -> tuple[str, str, str]:
+    """Return the verdict, its reason and its cause; ``failure`` is the step that stopped the chain,
+    if any (a mapping from rollout.yml's rescue, or ``<task>: <message>``)."""
+    text = failure_text(failure)
+    verdict, cause = classify_failure(failure) if failure else (ERROR, "internal")
+    if failure and cause == "lock-held":
+        return verdict, text, cause
+    if not _passed(gate):
+        if not gate or gate.get("skipped"):
+            return verdict, f"the rollout gate did not run: {text}" if text else "the rollout gate did not run", cause
+        reason = gate.get("reason") or "failed"
+        where = f" in pod {gate['pod']}" if gate.get("pod") else ""
+        message = str(gate.get("msg") or gate.get("message") or "")
+        gate_verdict, gate_cause = classify_gate(gate)
+        return gate_verdict, f"rollout gate: {reason}{where}: {message}".rstrip(": "), gate_cause
+    if not _passed(smoke):
+        if not smoke or smoke.get("skipped"):
+            return verdict, f"the smoke test did not run: {text}" if text else "the smoke test did not run", cause
+        if _smoke_checked(smoke):
+            return FAIL, f"smoke test: {smoke.get('msg') or _first_failed_check(smoke)}", "smoke"
+        return ERROR, f"smoke test could not probe the service: {smoke.get('msg') or text or 'no check ran'}", "smoke-setup"
+    if failure:
+        return verdict, text, cause
+    if rollback and rollback.get("ran"):
+        return ERROR, "a rollback ran", "internal"
+    return PASS, "every gate passed", "pass"
+
+
 def decide(
     gate: Mapping[str, Any] | None,
     smoke: Mapping[str, Any] | None,
     rollback: Mapping[str, Any] | None,
-    failure: str | None = None,
+    failure: Any = None,
 ) -> tuple[str, str]:
-    """Return the verdict and its reason; ``failure`` is the step that stopped the chain, if any."""
-    if not _passed(gate):
-        if not gate or gate.get("skipped"):
-            return FAIL, f"the rollout gate did not run: {failure}" if failure else "the rollout gate did not run"
-        reason = gate.get("reason") or "failed"
-        where = f" in pod {gate['pod']}" if gate.get("pod") else ""
-        return FAIL, f"rollout gate: {reason}{where}: {gate.get('msg') or gate.get('message') or ''}".rstrip(": ")
-    if not _passed(smoke):
-        if not smoke or smoke.get("skipped"):
-            return FAIL, f"the smoke test did not run: {failure}" if failure else "the smoke test did not run"
-        return FAIL, f"smoke test: {smoke.get('msg') or _first_failed_check(smoke)}"
-    if failure:
-        return FAIL, failure
-    if rollback and rollback.get("ran"):
-        return FAIL, "a rollback ran"
-    return PASS, "every gate passed"
+    """Return the verdict and its reason (``classify`` without the cause)."""
+    verdict, reason, _cause = classify(gate, smoke, rollback, failure)
+    return verdict, reason
 
 
 def run_verdict(data: Mapping[str, Any]) -> dict[str, str]:
-    """The verdict of a run and its reason, from the chain's results: ``gate``, ``smoke``, ``rollback``
-    and ``failure`` (the step that stopped the chain, if any)."""
+    """The verdict of a run, its reason and cause, and the failed step as text, from the chain's
+    results: ``gate``, ``smoke``, ``rollback`` and ``failure`` (the step that stopped the chain, if any)."""
     if not isinstance(data, Mapping):
         raise ReportError(f"run results must be a mapping, got {type(data).__name__}")
-    verdict, reason = decide(data.get("gate"), data.get("smoke"), data.get("rollback") or {"ran": False},
-                             data.get("failure") or None)
-    return {"verdict": verdict, "reason": reason}
+    failure = data.get("failure") or None
+    verdict, reason, cause = classify(data.get("gate"), data.get("smoke"), data.get("rollback") or {"ran": False}, failure)
+    return {"verdict": verdict, "reason": reason, "cause": cause, "failure": failure_text(failure)}
 
 
 def applied_resources(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -128,15 +284,16 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
     rollback = data.get("rollback") or {"ran": False}
     failure = data.get("failure") or None
     if data.get("verdict") is None:
-        verdict, reason = decide(gate, smoke, rollback, failure)
-    elif data["verdict"] in (PASS, FAIL):
-        verdict, reason = data["verdict"], str(data.get("reason") or "")
+        verdict, reason, cause = classify(gate, smoke, rollback, failure)
+    elif data["verdict"] in VERDICTS:
+        verdict, reason, cause = data["verdict"], str(data.get("reason") or ""), str(data.get("cause") or "")
     else:
-        raise ReportError(f"report data verdict must be {PASS} or {FAIL} (run_verdict), got {data['verdict']!r}")
+        raise ReportError(f"report data verdict must be {', '.join(VERDICTS)} (run_verdict), got {data['verdict']!r}")
     report = {
         "verdict": verdict,
         "reason": reason,
-        "failure": failure,
+        "cause": cause,
+        "failure": failure_text(failure) or None,
         "action": data.get("action") or "week",
         "environment": data["environment"],
         "namespace": data.get("namespace"),
@@ -213,6 +370,11 @@ def _cell(value: Any) -> str:
     return str(value if value is not None else "-").replace("|", "\\|").replace("\n", " ")
 
 
+def _verdict_class(verdict: str) -> str:
+    return {PASS: "every gate passed", FAIL: "the release is at fault",
+            ERROR: "the environment or the configuration is at fault"}.get(verdict, verdict)
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """Render a report from build_report as Markdown."""
     action = report.get("action") or "week"
@@ -223,6 +385,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "",
         f"{report['reason']}.",
         "",
+        *([f"Verdict {report['verdict']} ({_verdict_class(report['verdict'])}), cause `{report['cause']}`.", ""]
+          if report.get("cause") else []),
         "| input | value |",
         "| --- | --- |",
         f"| week | {_cell(report['week'])} |",

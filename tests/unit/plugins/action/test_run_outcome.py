@@ -38,7 +38,7 @@ def test_message_defaults_to_the_verdict():
     assert outcome("ERROR", "")["msg"] == "verdict ERROR"
 
 
-@pytest.mark.parametrize(("verdict", "key"), [("FAIL", "failed"), ("ERROR", "unreachable")])
+@pytest.mark.parametrize(("verdict", "key"), [("FAIL", "failed"), ("ERROR", "unreachable"), ("PASS", "verdict")])
 def test_action_plugin_returns_the_outcome(verdict, key):
     task = SimpleNamespace(args={"verdict": verdict, "msg": "why"}, async_val=0, check_mode=False,
                            action="vextrus.deploy.run_outcome", delegate_to=None, environment=None,
@@ -46,6 +46,7 @@ def test_action_plugin_returns_the_outcome(verdict, key):
     action = ActionModule(task, connection=SimpleNamespace(_shell=SimpleNamespace(tmpdir="/tmp"), become=None), play_context=SimpleNamespace(
         check_mode=False, diff=False), loader=None, templar=None, shared_loader_obj=None)
     result = action.run(task_vars={})
-    assert result[key] is True
+    assert result[key] is True or (key == "verdict" and not result.get("failed") and not result.get("unreachable"))
+    assert result["_ansible_verbose_always"] is True
     assert result["msg"] == "why"
     assert result["verdict"] == verdict

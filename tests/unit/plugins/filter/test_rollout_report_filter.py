@@ -14,7 +14,7 @@ def test_filters_registered():
 
 def test_filter_round_trip():
     report = rollout_report({"environment": "local", "week": 1, "image": "img"})
-    assert report["verdict"] == "FAIL"
+    assert (report["verdict"], report["cause"]) == ("ERROR", "internal")
     assert "did not run" in rollout_report_markdown(report)
 
 

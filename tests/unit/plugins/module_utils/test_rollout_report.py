@@ -5,6 +5,7 @@ import json
 import pytest
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_report import (
+    ERROR,
     FAIL,
     applied_resources,
     MASK,
@@ -58,13 +59,13 @@ def _data(**overrides):
         (GATE_OK, SMOKE_OK, {"ran": False}, PASS, "every gate passed"),
         (GATE_OK, SMOKE_OK, None, PASS, "every gate passed"),
         (GATE_CRASH, SKIPPED, {"ran": True}, FAIL, "CrashLoopBackOff in pod p-1"),
-        (None, None, None, FAIL, "rollout gate did not run"),
-        (SKIPPED, SMOKE_OK, None, FAIL, "rollout gate did not run"),
-        (GATE_OK, None, None, FAIL, "smoke test did not run"),
-        (GATE_OK, SKIPPED, None, FAIL, "smoke test did not run"),
+        (None, None, None, ERROR, "rollout gate did not run"),
+        (SKIPPED, SMOKE_OK, None, ERROR, "rollout gate did not run"),
+        (GATE_OK, None, None, ERROR, "smoke test did not run"),
+        (GATE_OK, SKIPPED, None, ERROR, "smoke test did not run"),
         (GATE_OK, SMOKE_FAIL, None, FAIL, "503 from /health/ready"),
-        (GATE_OK, SMOKE_OK, {"ran": True}, FAIL, "a rollback ran"),
-        ({"passed": True, "failed": True}, SMOKE_OK, None, FAIL, "rollout gate"),
+        (GATE_OK, SMOKE_OK, {"ran": True}, ERROR, "a rollback ran"),
+        ({"passed": True, "failed": True}, SMOKE_OK, None, ERROR, "rollout gate"),
     ],
 )
 def test_decide(gate, smoke, rollback, verdict, reason):
@@ -83,7 +84,7 @@ def test_decide(gate, smoke, rollback, verdict, reason):
 )
 def test_a_failed_step_is_the_reason(gate, smoke, failure, reason):
     verdict, why = decide(gate, smoke, {"ran": False}, failure)
-    assert verdict == FAIL
+    assert verdict == ERROR
     assert why.startswith(reason) or reason in why
 
 
@@ -198,7 +199,7 @@ GATE_UNSCHEDULABLE = {
 
 def test_report_of_an_unschedulable_pod():
     report = build_report(_data(gate=GATE_UNSCHEDULABLE, smoke=SKIPPED))
-    assert report["verdict"] == FAIL
+    assert (report["verdict"], report["cause"]) == (ERROR, "unschedulable")
     assert report["reason"].startswith("rollout gate: Unschedulable in pod finance-service-canary-7dc5-gs9p4: ")
     assert "3 node(s) didn't match Pod's node affinity/selector" in report["reason"]
     markdown = render_markdown(report)

@@ -1,45 +1,206 @@
-"""The verdict is decided once (run_verdict), before the report and the record take it."""
+"""The verdict is decided once (run_verdict), before the report and the record take it, in one of three
+classes: PASS, FAIL (the release is at fault) and ERROR (the environment or the configuration is)."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vextrus.deploy.plugins.filter.run_verdict import FilterModule
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_report import (
+    CAUSES,
+    ERROR,
     FAIL,
+    GATE_REASONS,
     PASS,
+    STEPS,
     ReportError,
     build_report,
+    classify,
     decide,
+    render_markdown,
     run_verdict,
 )
+from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import FAILING_WAITING_REASONS
 
 GATE_OK = {"failed": False, "elapsed": 4.2, "ready": {"finance-service-stable": "2/2"}}
-SMOKE_OK = {"passed": True, "checks": []}
+SMOKE_OK = {"passed": True, "checks": [{"name": "health", "result": {"passed": True}}]}
+URL = {"url": "http://127.0.0.1:4000/health", "attempts": 3, "passed": False, "last_status": 503}
+SMOKE_FAIL = {"passed": False, "checks": [{"name": "health", "result": {"failed": True, "msg": "503 from /health",
+                                                                         "urls": [URL]}}]}
+SMOKE_NO_PROBE = {"passed": False, "checks": []}
+# smoke_checks.unreached: the port-forward could not start, the first check failed without probing
+SMOKE_UNREACHED = {"passed": False, "msg": "smoke check 'health' failed: no pod to forward to",
+                   "checks": [{"name": "health", "result": {"failed": True, "msg": "no pod to forward to"}},
+                              {"name": "readiness", "result": {"skipped": True}}]}
+SKIPPED = {"skipped": True}
 BASE = {"environment": "local", "week": 2, "image": "img"}
 
 
-@pytest.mark.parametrize(("results", "verdict", "says"), [
-    ({"gate": GATE_OK, "smoke": SMOKE_OK, "rollback": None, "failure": ""}, PASS, "every gate passed"),
-    ({"gate": GATE_OK, "smoke": SMOKE_OK, "rollback": {"ran": True}}, FAIL, "a rollback ran"),
-    ({"gate": None, "failure": "Build: no space left"}, FAIL, "the rollout gate did not run: Build: no space left"),
-    ({}, FAIL, "the rollout gate did not run"),
-])
-def test_the_verdict_is_decided_from_the_results(results, verdict, says):
+def gate(reason=None, msg="rollout of Deployment ns/finance-service-canary failed"):
+    return {"failed": True, "msg": msg, "elapsed": 3.0, **({"reason": reason} if reason else {}), "pod": "p-1"}
+
+
+def step(task, step_name, action="ansible.builtin.include_role", msg="it failed", status=None, **more):
+    return {"task": task, "action": action, "msg": msg, "status": status, "step": step_name, **more}
+
+
+# (what happened, results) -> verdict, cause
+TABLE = [
+    ("pass", {"gate": GATE_OK, "smoke": SMOKE_OK}, PASS, "pass"),
+    ("crash", {"gate": gate("CrashLoopBackOff"), "smoke": SKIPPED}, FAIL, "crash"),
+    ("restarts", {"gate": gate("RestartLimitExceeded"), "smoke": SKIPPED}, FAIL, "crash"),
+    ("entrypoint", {"gate": gate("RunContainerError")}, FAIL, "crash"),
+    ("oom", {"gate": gate("OOMKilled")}, FAIL, "oom"),
+    ("image pull", {"gate": gate("ImagePullBackOff")}, FAIL, "image-pull"),
+    ("image pull error", {"gate": gate("ErrImagePull")}, FAIL, "image-pull"),
+    ("image name", {"gate": gate("InvalidImageName")}, FAIL, "image-pull"),
+    ("never ready", {"gate": gate("Timeout")}, FAIL, "not-ready"),
+    ("progress deadline", {"gate": gate("ProgressDeadlineExceeded")}, FAIL, "not-ready"),
+    ("smoke", {"gate": GATE_OK, "smoke": SMOKE_FAIL,
+               "failure": step("Fail when the service did not answer as expected", "smoke", "ansible.builtin.fail")},
+     FAIL, "smoke"),
+    ("verification", {"gate": None, "failure": step("Decide whether the image passed", "build",
+                                                     "vextrus.deploy.image_verify", "the image crashed")},
+     FAIL, "verification"),
+    ("missing secret key in the pods", {"gate": gate("CreateContainerConfigError")}, ERROR, "secrets"),
+    ("container runtime", {"gate": gate("CreateContainerError")}, ERROR, "container-runtime"),
+    ("no room on any node", {"gate": gate("Unschedulable")}, ERROR, "unschedulable"),
+    ("node lost", {"gate": gate("NodeLost")}, ERROR, "node-lost"),
+    ("unknown gate reason", {"gate": gate("SomethingNew")}, ERROR, "internal"),
+    ("gate could not watch", {"gate": gate(msg="cannot list the pods of Deployment ns/x: 503 Service Unavailable")},
+     ERROR, "api"),
+    ("gate forbidden", {"gate": gate(msg="cannot list the pods of Deployment ns/x: 403 Forbidden")}, ERROR, "rbac"),
+    ("secret of the wrong type", {"gate": None, "failure": step("Check the secret values", "secrets",
+                                                                 "ansible.builtin.assert", "JWT_SECRET must be a string")},
+     ERROR, "secrets"),
+    ("secrets dry-run refused", {"gate": None, "failure": step("Dry-run the Secret and the checksum key on the API server",
+                                                               "secrets", "kubernetes.core.k8s", "Invalid value", 422)},
+     ERROR, "dry-run"),
+    ("manifests dry-run refused", {"gate": None, "failure": step("Dry-run every manifest on the API server", "apply",
+                                                                 "kubernetes.core.k8s", "admission webhook denied", 400)},
+     ERROR, "dry-run"),
+    ("forbidden apply", {"gate": None, "failure": step("Apply the manifests (server-side apply)", "apply",
+                                                       "kubernetes.core.k8s", "Forbidden", 403)}, ERROR, "rbac"),
+    ("forbidden without status", {"gate": None, "failure": step("Look up the service account", "apply",
+                                                                "kubernetes.core.k8s_info", "secrets is forbidden")},
+     ERROR, "rbac"),
+    ("api 5xx", {"gate": None, "failure": step("Apply the manifests (server-side apply)", "apply",
+                                               "kubernetes.core.k8s", "Internal error", 500)}, ERROR, "api"),
+    ("api throttled", {"gate": None, "failure": step("Apply the manifests (server-side apply)", "apply",
+                                                     "kubernetes.core.k8s", "Too many requests", 429)}, ERROR, "api"),
+    ("missing CRD", {"gate": None, "failure": step("Apply the manifests (server-side apply)", "apply",
+                                                   "kubernetes.core.k8s", "the server could not find the resource", 404)},
+     ERROR, "api"),
+    ("api unreachable", {"gate": None, "failure": step("Look for the PrometheusRule CRD", "apply",
+                                                       "kubernetes.core.k8s_info", "connection refused")}, ERROR, "api"),
+    ("vault", {"gate": None, "failure": step("Read the secret values", "secrets", "ansible.builtin.set_fact",
+                                             "Decryption failed (no vault secrets were found that could decrypt)")},
+     ERROR, "vault"),
+    ("secret key missing before apply", {"gate": None, "failure": step("Fail when the Secret lacks keys the pods need",
+                                                                       "apply", "ansible.builtin.fail", "lacks X")},
+     ERROR, "config"),
+    ("build", {"gate": None, "failure": step("Build the image with the content tag", "build",
+                                             "community.docker.docker_image_build", "no space left on device")},
+     ERROR, "build"),
+    ("registry down in push", {"gate": None, "failure": step("Push the content tag", "build",
+                                                             "community.docker.docker_image_push", "connection refused")},
+     ERROR, "build"),
+    ("refused by the guard", {"gate": None, "failure": step("Guard the promotion", "guard", "ansible.builtin.fail",
+                                                            "Refused, nothing was written")}, ERROR, "refused"),
+    ("lease held", {"gate": None, "failure": step("Take the run's lease", "build", "vextrus.deploy.run_lease",
+                                                  "run lock held by user ana on host1 (pid 7) since 2026-12-03T14:00:00Z")},
+     ERROR, "lock-held"),
+    ("lease held, by message only", {"gate": None, "failure": "Take the run's lease: run lock held by awx job 3 (admin)"},
+     ERROR, "lock-held"),
+    ("lease unreadable", {"gate": None, "failure": step("Take the run's lease", "guard", "vextrus.deploy.run_lease",
+                                                        "cannot read Lease ns/finance-service-rollout: 503")},
+     ERROR, "api"),
+    ("interrupted", {"gate": None, "failure": step("Find an interrupted run", "apply", "ansible.builtin.fail",
+                                                   "run 7 was interrupted", cause="interrupted")}, ERROR, "interrupted"),
+    ("smoke could not probe", {"gate": GATE_OK, "smoke": SMOKE_NO_PROBE,
+                               "failure": step("Fail when the service did not answer as expected", "smoke",
+                                               "ansible.builtin.fail", "port-forward failed")}, ERROR, "smoke-setup"),
+    ("smoke port-forward", {"gate": GATE_OK, "smoke": SMOKE_UNREACHED,
+                            "failure": step("Fail when the service did not answer as expected", "smoke",
+                                            "ansible.builtin.fail", "smoke test failed: no pod to forward to")},
+     ERROR, "smoke-setup"),
+    ("smoke token", {"gate": GATE_OK, "smoke": None,
+                     "failure": step("Read the signing key", "smoke", "kubernetes.core.k8s_info", "not found", 404)},
+     ERROR, "api"),
+    ("canary removal", {"gate": GATE_OK, "smoke": SMOKE_OK,
+                        "failure": step("Remove the canary Deployment", "finish", "kubernetes.core.k8s", "timeout", 504)},
+     ERROR, "api"),
+    ("unexpected task", {"gate": None, "failure": step("Set the internal variables", "apply", "ansible.builtin.set_fact",
+                                                       "'dict object' has no attribute 'x'")}, ERROR, "internal"),
+    ("nothing ran, no failure", {}, ERROR, "internal"),
+    ("a rollback ran with no failure", {"gate": GATE_OK, "smoke": SMOKE_OK, "rollback": {"ran": True}}, ERROR, "internal"),
+]
+
+
+@pytest.mark.parametrize(("results", "verdict", "cause"), [row[1:] for row in TABLE], ids=[row[0] for row in TABLE])
+def test_the_class_and_cause_of_each_outcome(results, verdict, cause):
     got = run_verdict(results)
-    assert got == {"verdict": verdict, "reason": got["reason"]} and says in got["reason"]
+    assert (got["verdict"], got["cause"]) == (verdict, cause), got
+    assert CAUSES[cause] == verdict
+    assert got["reason"]
     decided = decide(results.get("gate"), results.get("smoke"), results.get("rollback") or {"ran": False},
                      results.get("failure"))
     assert (got["verdict"], got["reason"]) == decided
 
 
+@pytest.mark.parametrize(("results", "says"), [
+    ({"gate": GATE_OK, "smoke": SMOKE_OK}, "every gate passed"),
+    ({"gate": None, "failure": "Build: no space left"}, "the rollout gate did not run: Build: no space left"),
+    ({"gate": None, "failure": step("Apply the Secret", "secrets", msg=["JWT_SECRET", "is not a string"])},
+     "the rollout gate did not run: Apply the Secret: JWT_SECRET is not a string"),
+    ({"gate": gate("OOMKilled", "container api was killed")}, "rollout gate: OOMKilled in pod p-1: container api was killed"),
+    ({"gate": GATE_OK, "smoke": SMOKE_FAIL}, "smoke test: health: 503 from /health"),
+    ({"gate": GATE_OK, "smoke": SMOKE_NO_PROBE, "failure": "Probe: port-forward to svc/x failed"},
+     "smoke test could not probe the service: Probe: port-forward to svc/x failed"),
+    ({}, "the rollout gate did not run"),
+])
+def test_the_reason_says_what_happened(results, says):
+    assert run_verdict(results)["reason"] == says
+
+
+def test_the_failed_step_is_returned_as_text():
+    got = run_verdict({"failure": step("Apply the Secret", "secrets", "kubernetes.core.k8s", "bad", 422)})
+    assert got["failure"] == "Apply the Secret: bad"
+    assert run_verdict({"gate": GATE_OK, "smoke": SMOKE_OK})["failure"] == ""
+
+
+def test_every_reason_the_gate_gives_has_a_class():
+    reasons = set(FAILING_WAITING_REASONS) | {"OOMKilled", "RestartLimitExceeded", "Unschedulable",
+                                              "ProgressDeadlineExceeded", "Timeout"}
+    assert reasons <= set(GATE_REASONS)
+    assert set(CAUSES.values()) == {PASS, FAIL, ERROR}
+    assert STEPS.index("guard") < STEPS.index("secrets") < STEPS.index("apply") < STEPS.index("gate")
+
+
+@pytest.mark.parametrize("failure", [42, ["task", "msg"]])
+def test_a_failed_step_of_another_type_is_an_error(failure):
+    with pytest.raises(ReportError, match="the failed step must be a mapping"):
+        classify(None, None, None, failure)
+
+
 def test_the_report_takes_the_verdict_it_is_given():
     given = run_verdict({"gate": GATE_OK, "smoke": SMOKE_OK})
     report = build_report({**BASE, "gate": GATE_OK, "smoke": SMOKE_OK, **given})
-    assert (report["verdict"], report["reason"]) == (PASS, "every gate passed")
+    assert (report["verdict"], report["reason"], report["cause"]) == (PASS, "every gate passed", "pass")
     # without one it decides the same way
     assert build_report({**BASE, "gate": GATE_OK, "smoke": SMOKE_OK})["verdict"] == PASS
-    with pytest.raises(ReportError, match="verdict must be PASS or FAIL"):
+    with pytest.raises(ReportError, match="verdict must be PASS, FAIL, ERROR"):
         build_report({**BASE, "verdict": "OK"})
+
+
+def test_the_report_carries_an_error_and_its_cause():
+    failure = step("Dry-run every manifest on the API server", "apply", "kubernetes.core.k8s", "denied", 400)
+    given = run_verdict({"gate": None, "failure": failure})
+    report = build_report({**BASE, "gate": None, **given})
+    assert (report["verdict"], report["cause"]) == (ERROR, "dry-run")
+    assert report["failure"] == "Dry-run every manifest on the API server: denied"
+    markdown = render_markdown(report)
+    assert "**ERROR**" in markdown
+    assert "Verdict ERROR (the environment or the configuration is at fault), cause `dry-run`." in markdown
 
 
 def test_the_filter():
@@ -47,3 +208,5 @@ def test_the_filter():
     assert run({"gate": GATE_OK, "smoke": SMOKE_OK})["verdict"] == PASS
     with pytest.raises(AnsibleFilterError, match="must be a mapping"):
         run("PASS")
+    with pytest.raises(AnsibleFilterError, match="the failed step must be"):
+        run({"failure": 3})
