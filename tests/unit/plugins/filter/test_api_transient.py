@@ -50,7 +50,8 @@ def test_filter_is_registered():
         ({"failed": True, "msg": _status(409, "Conflict")}, False),
         ({"failed": True, "msg": _status(501, "NotImplemented")}, False),
         ({"failed": True, "msg": "Failed to apply object", "status": 403, "reason": "Forbidden"}, False),
-        ({"failed": True, "msg": "Max retries exceeded with url: /version (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED]')))"}, False),
+        ({"failed": True, "msg": "Max retries exceeded with url: /version (Caused by SSLError(SSLCertVerificationError(1, "
+                                 "'[SSL: CERTIFICATE_VERIFY_FAILED]')))"}, False),
         ({"failed": True, "msg": "Max retries exceeded with url: /version (Caused by NameResolutionError(\"Failed to resolve 'api.example'\"))"}, False),
         ({"failed": True, "msg": "Could not create API client: Invalid kube-config file. No configuration found."}, False),
         ({"changed": False, "resources": [], "api_found": True}, False),

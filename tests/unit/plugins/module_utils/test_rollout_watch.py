@@ -642,7 +642,11 @@ def test_a_refusal_of_the_watch_ends_it_with_a_failure(monkeypatch):
 
 def test_a_watch_stopped_while_waiting_for_the_api_ends_quietly(monkeypatch):
     api = _FakeApi(*[_refused()] * 20)
-    stopper = threading.Timer(0.3, lambda: _FakeWatch.stop.set())
+
+    def stop_the_gate() -> None:  # the Event _watch puts in place, looked up when the timer fires
+        _FakeWatch.stop.set()
+
+    stopper = threading.Timer(0.3, stop_the_gate)
     stopper.start()
     started = time.monotonic()
     events, outages = _watch(monkeypatch, [_refused()], api, seconds=30.0)
