@@ -79,6 +79,8 @@ GATE_REASONS: dict[str, tuple[str, str]] = {
     "Unschedulable": (ERROR, "unschedulable"),
     "NodeLost": (ERROR, "node-lost"),
     "NodeNotReady": (ERROR, "node-lost"),
+    # the timeout passed while the API server could not be reached: the rollout was not judged
+    "ApiUnavailable": (ERROR, "api"),
 }
 # Every cause a verdict can carry, and its class.
 CAUSES: dict[str, str] = {
@@ -327,7 +329,8 @@ def _release_summary(release: Mapping[str, Any] | None) -> dict[str, Any]:
 def _gate_summary(gate: Mapping[str, Any] | None) -> dict[str, Any]:
     if not gate or gate.get("skipped"):
         return {"ran": False}
-    keys = ("reason", "message", "deployment", "pod", "container", "exit_code", "restart_count", "logs", "log_source")
+    keys = ("reason", "message", "deployment", "pod", "container", "exit_code", "restart_count", "logs", "log_source",
+            "api_outages")
     summary = {"ran": True, "passed": _passed(gate), "elapsed": gate.get("elapsed"), "ready": gate.get("ready") or {}}
     summary.update({k: gate[k] for k in keys if gate.get(k) is not None})
     if gate.get("msg") and not _passed(gate):
@@ -425,6 +428,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             lines.append(f"- message: {_cell(gate.get('msg') or gate.get('message'))}")
             if gate.get("logs"):
                 lines += ["", "```", *gate["logs"], "```"]
+        lines += [""] if gate.get("api_outages") else []
+        for outage in gate.get("api_outages") or []:  # transient API errors the gate rode out (or not: ended false)
+            lines.append(f"- API outage: {_cell(outage.get('seconds'))} s from {_cell(outage.get('started'))}, "
+                         f"{_cell(outage.get('error'))}" + ("" if outage.get("ended", True) else ", not over when the gate ended"))
     smoke = report.get("smoke") or {}
     lines += ["", "## Smoke test", ""]
     if not smoke.get("ran"):

@@ -211,3 +211,24 @@ def test_report_of_an_unschedulable_pod():
     assert "```" not in markdown
     crash = render_markdown(build_report(_data(gate=GATE_CRASH, smoke=SKIPPED)))
     assert "- container: finance" in crash and "- exit code: 1" in crash
+
+
+OUTAGE = {"started": "2026-12-03T15:31:07Z", "seconds": 11.4, "error": "MaxRetryError (NewConnectionError)", "ended": True}
+
+
+def test_the_api_outages_the_gate_rode_out_are_in_the_report():
+    report = build_report(_data(gate={**GATE_OK, "api_outages": [OUTAGE]}))
+    assert report["verdict"] == PASS and report["gate"]["api_outages"] == [OUTAGE]
+    markdown = render_markdown(report)
+    assert "- API outage: 11.4 s from 2026-12-03T15:31:07Z, MaxRetryError (NewConnectionError)\n" in markdown
+    assert "API outage" not in render_markdown(build_report(_data()))
+
+
+def test_an_api_outage_that_outlasted_the_gate_is_an_error():
+    gate = {"failed": True, "reason": "ApiUnavailable", "msg": "the Kubernetes API has been unavailable since ...",
+            "deployment": "finance-service-canary", "api_outages": [{**OUTAGE, "seconds": 290.0, "ended": False}],
+            "elapsed": 300.0, "ready": {"finance-service-canary": "0/1"}}
+    report = build_report(_data(gate=gate, smoke=SKIPPED))
+    assert (report["verdict"], report["cause"]) == (ERROR, "api")
+    assert "- API outage: 290.0 s from 2026-12-03T15:31:07Z, MaxRetryError (NewConnectionError), not over when the gate ended" \
+        in render_markdown(report)

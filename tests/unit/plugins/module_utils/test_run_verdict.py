@@ -65,6 +65,7 @@ TABLE = [
     ("container runtime", {"gate": gate("CreateContainerError")}, ERROR, "container-runtime"),
     ("no room on any node", {"gate": gate("Unschedulable")}, ERROR, "unschedulable"),
     ("node lost", {"gate": gate("NodeLost")}, ERROR, "node-lost"),
+    ("API away when the gate timed out", {"gate": gate("ApiUnavailable")}, ERROR, "api"),
     ("unknown gate reason", {"gate": gate("SomethingNew")}, ERROR, "internal"),
     ("gate could not watch", {"gate": gate(msg="cannot list the pods of Deployment ns/x: 503 Service Unavailable")},
      ERROR, "api"),
@@ -170,7 +171,7 @@ def test_the_failed_step_is_returned_as_text():
 
 def test_every_reason_the_gate_gives_has_a_class():
     reasons = set(FAILING_WAITING_REASONS) | {"OOMKilled", "RestartLimitExceeded", "Unschedulable",
-                                              "ProgressDeadlineExceeded", "Timeout"}
+                                              "ProgressDeadlineExceeded", "Timeout", "ApiUnavailable"}
     assert reasons <= set(GATE_REASONS)
     assert set(CAUSES.values()) == {PASS, FAIL, ERROR}
     assert STEPS.index("guard") < STEPS.index("secrets") < STEPS.index("apply") < STEPS.index("gate")
