@@ -45,22 +45,31 @@ CHAIN_RULES: tuple[tuple[str, str, str, str], ...] = (
 # Needed only when the namespace does not exist yet (cluster scope).
 CREATE_NAMESPACE_RULE = ("create", "", "namespaces", "")
 
+# The run lock (run_lease): create any Lease (a name cannot limit create), the rest on the run's Lease only.
+LEASE_RULES: tuple[tuple[str, str], ...] = (("create", ""), ("get", "name"), ("update", "name"), ("delete", "name"))
+
 
 class AccessReviewError(ValueError):
     """A rule given to the review is malformed."""
 
 
-def chain_rules(namespace_exists: bool = True, extra: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, str]]:
-    """Rules to review for one run of the chain, as dicts with verb, group, resource, subresource."""
+def chain_rules(namespace_exists: bool = True, extra: Iterable[Mapping[str, Any]] = (),
+                lease: str = "") -> list[dict[str, str]]:
+    """Rules to review for one run of the chain, as dicts with verb, group, resource, subresource
+    (and name, for the rules on the run's Lease ``lease`` when it is given)."""
     rules = list(CHAIN_RULES)
     if not namespace_exists:
         rules.append(CREATE_NAMESPACE_RULE)
     result = [dict(zip(("verb", "group", "resource", "subresource"), rule)) for rule in rules]
+    if lease:
+        result.extend({"verb": verb, "group": "coordination.k8s.io", "resource": "leases", "subresource": "",
+                       **({"name": lease} if named else {})} for verb, named in LEASE_RULES)
     for rule in extra:
         if not isinstance(rule, Mapping) or not rule.get("verb") or not rule.get("resource"):
             raise AccessReviewError(f"each extra rule needs at least 'verb' and 'resource', got {rule!r}")
         result.append({"verb": str(rule["verb"]), "group": str(rule.get("group") or ""),
-                       "resource": str(rule["resource"]), "subresource": str(rule.get("subresource") or "")})
+                       "resource": str(rule["resource"]), "subresource": str(rule.get("subresource") or ""),
+                       **({"name": str(rule["name"])} if rule.get("name") else {})})
     return result
 
 
@@ -73,13 +82,16 @@ def review_body(rule: Mapping[str, str], namespace: str) -> dict[str, Any]:
         attributes["namespace"] = namespace
     if rule["resource"] == "namespaces" and rule["verb"] != "create":
         attributes["name"] = namespace
+    elif rule.get("name"):
+        attributes["name"] = rule["name"]
     return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attributes}}
 
 
 def describe(rule: Mapping[str, str]) -> str:
     resource = rule["resource"] + (f"/{rule['subresource']}" if rule.get("subresource") else "")
     group = rule.get("group") or "core"
-    return f"{rule['verb']} {resource} ({group})"
+    named = f" named {rule['name']}" if rule.get("name") else ""
+    return f"{rule['verb']} {resource}{named} ({group})"
 
 
 def denial_message(denied: list[dict[str, Any]], namespace: str) -> str:

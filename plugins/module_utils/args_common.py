@@ -24,6 +24,7 @@ ROLLOUT_GATE_ARG_SPEC = {
 ACCESS_REVIEW_ARG_SPEC = {
     "namespace": {"type": "str", "required": True},
     "extra_rules": {"type": "list", "elements": "dict", "default": []},
+    "lease": {"type": "str"},
 }
 
 # vextrus.deploy.health_gate_options; port_forward carries the kubernetes.core auth options
@@ -93,3 +94,21 @@ def health_gate_argspec() -> dict:
 
 def smoke_checks_argspec() -> dict:
     return copy.deepcopy(SMOKE_CHECKS_ARG_SPEC)
+
+
+# run_lease's own options (+ kubernetes.core.k8s_auth_options)
+RUN_LEASE_ARG_SPEC = {
+    "namespace": {"type": "str", "required": True},
+    "name": {"type": "str", "required": True},
+    "holder": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["present", "renewing", "absent"], "default": "present"},
+    "ttl": {"type": "int", "default": 300},
+    "create_namespace": {"type": "bool", "default": False},
+    "interval": {"type": "float"},
+    "renew_for": {"type": "int", "default": 7200},
+    "watch_pid": {"type": "int"},
+}
+
+
+def run_lease_argspec() -> dict:
+    return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(RUN_LEASE_ARG_SPEC)}

@@ -34,10 +34,16 @@ options:
     type: str
     required: true
   extra_rules:
-    description: More rules to check, each with C(verb), C(resource) and optionally C(group), C(subresource).
+    description: More rules to check, each with C(verb), C(resource) and optionally C(group), C(subresource), C(name).
     type: list
     elements: dict
     default: []
+  lease:
+    description:
+      - Name of the run's Lease (vextrus.deploy.run_lease, C(<service>-rollout)). When set, also checks that
+        leases may be created and that this Lease may be read, updated and deleted.
+    type: str
+    version_added: 0.2.0
 requirements:
   - python >= 3.11
   - kubernetes >= 24.2.0
@@ -47,6 +53,11 @@ EXAMPLES = r"""
 - name: The deployer may run the chain in vextrus-production
   vextrus.deploy.access_review:
     namespace: vextrus-production
+
+- name: And may take the run lock of finance-service
+  vextrus.deploy.access_review:
+    namespace: vextrus-production
+    lease: finance-service-rollout
 """
 
 RETURN = r"""
@@ -110,7 +121,7 @@ def run_module(params: dict) -> dict:
     )
     authz = AuthorizationV1Api(api_client)
     allowed, denied = [], []
-    for rule in chain_rules(exists, params["extra_rules"]):
+    for rule in chain_rules(exists, params["extra_rules"], params["lease"] or ""):
         status = api_call(
             f"review whether the current identity may {describe(rule)}",
             lambda rule=rule: authz.create_self_subject_access_review(review_body(rule, namespace)).status,

@@ -50,3 +50,32 @@ def test_denial_message_names_every_rule_and_the_fix():
     assert "create pods/portforward (core)" in message
     assert "deployer Role" in message and "Nothing was written" in message
     assert describe(denied[1]) == "create pods/portforward (core)"
+
+
+def test_the_run_lease_rules_name_the_lease_except_create():
+    assert chain_rules(True) == chain_rules(True, lease="")
+    lease_rules = chain_rules(True, lease="svc-rollout")[len(CHAIN_RULES):]
+    assert [(r["verb"], r.get("name")) for r in lease_rules] == [
+        ("create", None), ("get", "svc-rollout"), ("update", "svc-rollout"), ("delete", "svc-rollout")]
+    assert {(r["group"], r["resource"]) for r in lease_rules} == {("coordination.k8s.io", "leases")}
+
+
+@pytest.mark.parametrize(
+    "rule, attributes, text",
+    [
+        ({"verb": "update", "group": "coordination.k8s.io", "resource": "leases", "subresource": "", "name": "svc-rollout"},
+         {"verb": "update", "group": "coordination.k8s.io", "resource": "leases", "namespace": "ns", "name": "svc-rollout"},
+         "update leases named svc-rollout (coordination.k8s.io)"),
+        ({"verb": "create", "group": "coordination.k8s.io", "resource": "leases", "subresource": ""},
+         {"verb": "create", "group": "coordination.k8s.io", "resource": "leases", "namespace": "ns"},
+         "create leases (coordination.k8s.io)"),
+    ],
+)
+def test_named_rules_are_reviewed_on_that_name(rule, attributes, text):
+    assert review_body(rule, "ns")["spec"]["resourceAttributes"] == attributes
+    assert describe(rule) == text
+
+
+def test_extra_rules_may_name_an_object():
+    rule = chain_rules(True, [{"verb": "get", "resource": "configmaps", "name": "svc-release"}])[-1]
+    assert rule == {"verb": "get", "group": "", "resource": "configmaps", "subresource": "", "name": "svc-release"}

@@ -10,6 +10,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import 
     access_review_argspec,
     health_gate_argspec,
     rollout_gate_argspec,
+    run_lease_argspec,
     smoke_checks_argspec,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_CONNECTION_ARG_SPEC
@@ -20,7 +21,10 @@ SPECS = {
     "health_gate": health_gate_argspec,
     "access_review": access_review_argspec,
     "smoke_checks": smoke_checks_argspec,
+    "run_lease": run_lease_argspec,
 }
+# The modules that show what they change with --diff; the others change nothing to show.
+DIFF_MODULES = {"run_lease"}
 
 
 def documented_options(module_name: str) -> dict:
@@ -53,7 +57,7 @@ def test_argspec_matches_documentation(module_name):
     doc = documented_options(module_name)
     _compare(SPECS[module_name](), doc["options"], module_name)
     assert doc["attributes"]["check_mode"]["support"] == "full"
-    assert doc["attributes"]["diff_mode"]["support"] == "none"
+    assert doc["attributes"]["diff_mode"]["support"] == ("full" if module_name in DIFF_MODULES else "none")
 
 
 @pytest.mark.parametrize("module_name", sorted(SPECS))
@@ -70,7 +74,7 @@ def test_the_k8s_action_group_holds_every_module_with_top_level_connection_optio
     group = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["k8s"]
     modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py"))
     with_connection = [name for name in modules if name in SPECS and set(K8S_CONNECTION_ARG_SPEC) <= set(SPECS[name]())]
-    assert sorted(group) == with_connection == ["access_review", "rollout_gate"]
+    assert sorted(group) == with_connection == ["access_review", "rollout_gate", "run_lease"]
     for name in modules:
         membership = (documented_options(name).get("attributes") or {}).get("action_group", {}).get("membership")
         assert membership == (["vextrus.deploy.k8s"] if name in group else None), name
