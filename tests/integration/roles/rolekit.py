@@ -3,11 +3,13 @@ roles wrote to the local cluster. Nothing is mocked."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client
 
 # The PrometheusRule CRD helpers stay importable from here for the role tests.
@@ -18,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 APPLY = ROOT / "playbooks" / "apply.yml"
 DIGEST_A = "127.0.0.1:5000/vextrus/finance@sha256:" + "a" * 64
 DIGEST_B = "127.0.0.1:5000/vextrus/finance@sha256:" + "b" * 64
+APISERVER_URL = "https://127.0.0.1:6443"
 
 
 PlaybookRunner = Callable[..., Run]
@@ -74,3 +77,36 @@ def fingerprints(api: client.ApiClient, namespace: str) -> dict[str, str]:
                 [meta.generation, meta.labels, meta.annotations], sort_keys=True
             )
     return result
+
+
+def deployer_kubeconfig(api: client.ApiClient, namespace: str, ca: Path, dest: Path) -> Path:
+    """A kubeconfig at ``dest`` that authenticates as the deployer ServiceAccount of ``namespace``
+    (a 15-minute token), to prove what the deployer Role allows."""
+    token = (
+        client.CoreV1Api(api)
+        .create_namespaced_service_account_token(
+            "vextrus-deployer",
+            namespace,
+            client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=900)),
+        )
+        .status.token
+    )
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "local",
+                "cluster": {
+                    "server": APISERVER_URL,
+                    "certificate-authority-data": base64.b64encode(ca.read_bytes()).decode(),
+                },
+            }
+        ],
+        "users": [{"name": "deployer", "user": {"token": token}}],
+        "contexts": [{"name": "deployer", "context": {"cluster": "local", "user": "deployer", "namespace": namespace}}],
+        "current-context": "deployer",
+    }
+    dest.write_text(yaml.safe_dump(config))
+    dest.chmod(0o600)
+    return dest

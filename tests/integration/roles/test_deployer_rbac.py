@@ -2,46 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
-import yaml
 from kubernetes import client
 
-from rolekit import ROOT, PlaybookRunner, profile
-
-APISERVER_URL = "https://127.0.0.1:6443"
-
-
-def _deployer_kubeconfig(api: client.ApiClient, namespace: str, ca: Path, dest: Path) -> Path:
-    token = (
-        client.CoreV1Api(api)
-        .create_namespaced_service_account_token(
-            "vextrus-deployer",
-            namespace,
-            client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=900)),
-        )
-        .status.token
-    )
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": "local",
-                "cluster": {
-                    "server": APISERVER_URL,
-                    "certificate-authority-data": base64.b64encode(ca.read_bytes()).decode(),
-                },
-            }
-        ],
-        "users": [{"name": "deployer", "user": {"token": token}}],
-        "contexts": [{"name": "deployer", "context": {"cluster": "local", "user": "deployer", "namespace": namespace}}],
-        "current-context": "deployer",
-    }
-    dest.write_text(yaml.safe_dump(config))
-    dest.chmod(0o600)
-    return dest
+from rolekit import ROOT, PlaybookRunner, deployer_kubeconfig, profile
 
 
 def test_resource_apply_runs_as_the_deployer(
@@ -55,7 +20,7 @@ def test_resource_apply_runs_as_the_deployer(
     setup = run_playbook(profile(role_namespace, tmp_path, rollout_week=1))
     assert setup.rc == 0, setup.output[-4000:]
 
-    kubeconfig = _deployer_kubeconfig(k8s_client, role_namespace, cluster_ca, tmp_path / "deployer.kubeconfig")
+    kubeconfig = deployer_kubeconfig(k8s_client, role_namespace, cluster_ca, tmp_path / "deployer.kubeconfig")
     playbook = ROOT / "tests" / "integration" / "roles" / "resource_apply_only.yml"
     for week in (2, 4):
         run = run_playbook(
