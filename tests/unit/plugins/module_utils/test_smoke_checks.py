@@ -24,7 +24,7 @@ HEALTH = SmokeCheck("health", "http://svc/health", json_match={"status": "ok"})
 READY = SmokeCheck("readiness", "http://svc/health/ready")
 AUTH = SmokeCheck("authenticated API call", "http://svc/api", authenticated=True)
 ANON = SmokeCheck("API call without a token gets 401", "http://svc/api", expected_status=(401,), successes=1)
-CHECKS = [HEALTH, READY, AUTH, ANON]
+CHECKS = (HEALTH, READY, AUTH, ANON)
 BUDGET = ProbeBudget(successes=2, interval=0.5, timeout=3, request_timeout=1, secrets=(SECRET,))
 
 
@@ -137,7 +137,7 @@ def test_urls_are_rewritten_and_extra_added_to_the_checks_that_ran():
     forward = {"pod": "svc-abc", "remote_port": 3000, "local_port": 40000}
     service = FakeService(("/health/ready",))
     result = run(service, url_for=lambda url: url.replace("http://svc", "http://127.0.0.1:40000"), extra={"port_forward": forward})
-    assert {url for url, _ in service.requests} == {"http://127.0.0.1:40000/health", "http://127.0.0.1:40000/health/ready"}
+    assert {request[0] for request in service.requests} == {"http://127.0.0.1:40000/health", "http://127.0.0.1:40000/health/ready"}
     assert [c["result"].get("port_forward") for c in result["checks"]] == [forward, forward, None, None]
 
 
