@@ -32,7 +32,8 @@ T = TypeVar("T")
 # seconds a read retries when the caller has no deadline of its own (the gate has: its timeout)
 DEFAULT_BUDGET = 30.0
 BASE_DELAY = 0.5
-MAX_DELAY = 5.0
+# at most this long between attempts: an outage's end is seen within it
+MAX_DELAY = 2.0
 
 _FINAL_STATUSES = frozenset({501})
 # urllib3's and the standard library's names for a connection that failed or broke (checked by

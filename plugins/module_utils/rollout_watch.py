@@ -432,8 +432,6 @@ def _sleep_unless(stop: threading.Event) -> Callable[[float], None]:
 
 
 def _relist_failure(error: BaseException, after: str) -> str:
-    if isinstance(error, RetriesExhausted):
-        return f"the Kubernetes API was unavailable ({after}): {error}"
     return f"listing again after {after} failed: {describe(error)}"
 
 
@@ -452,9 +450,10 @@ def _watch_thread(
 
     After 410 Gone, or a transient error of the stream (the API server restarting or overloaded),
     the objects are listed again (RELIST), the list retried with backoff until ``deadline`` and the
-    outage kept in ``outages``; a list that cannot succeed ends the watch with a FAILURE, so the gate
-    ends at once instead of waiting for its timeout. Another API error is a FAILURE; any other break
-    of the stream is resumed from the last version (RETRY)."""
+    outage kept in ``outages`` (an outage that lasts until the deadline ends the watch quietly: the
+    gate then fails as ApiUnavailable); a list that fails otherwise ends the watch with a FAILURE, so
+    the gate ends at once instead of waiting for its timeout. Another API error is a FAILURE; any
+    other break of the stream is resumed from the last version (RETRY)."""
     version = resource_version
     retrier = Retrier(deadline, outages, sleep=_sleep_unless(stop))
     while not stop.is_set():
@@ -498,7 +497,9 @@ def _watch_thread(
                 if not gone:
                     retrier.failed(exc)
                 listing = retrier.call(lambda: api.list_objects(kind, **selectors))
-            except _Stopped:
+            except (_Stopped, RetriesExhausted):
+                # stopped, or the deadline came with the API still away: the gate ends as ApiUnavailable
+                # (the outage is in ``outages``, not ended)
                 return
             except Exception as failure:
                 if not stop.is_set():

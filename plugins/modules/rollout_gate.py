@@ -24,7 +24,7 @@ description:
     container's previous log (or current log), and quotes the first error line in the message.
   - Values listed in O(redact) are masked in everything it returns.
   - Transient errors of the Kubernetes API (connection refused or reset, HTTP 429 with its C(Retry-After), 5xx
-    other than 501) are retried with backoff (0.5 s doubling up to 5 s) within O(timeout), also while connecting;
+    other than 501) are retried with backoff (0.5 s, 1 s, then every 2 s) within O(timeout), also while connecting;
     a watch broken by one, or ended by C(410 Gone), lists its objects again and goes on. Refusals (400, 401, 403,
     404, 409, 422) fail at once. Each outage is returned in RV(api_outages).
 extends_documentation_fragment:
