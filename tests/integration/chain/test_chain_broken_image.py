@@ -1,8 +1,8 @@
 """The seed's broken image (pnpm links dangling after the copy, `Cannot find module '@nestjs/core'`)
 at week 2 on the real node. The promotion guard refuses it (it never passed week 1); forced, the gate
 fails on the crashing canary with the container's own error, the rollback puts week 1 back exactly as
-it was, the play exits non-zero, the report says FAIL and the release record says the forced week 2
-of that digest failed."""
+it was, the play exits 2 (FAIL: the release is at fault; the refusal exits 4, ERROR), the report says
+FAIL and the release record says the forced week 2 of that digest failed."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def test_seed_broken_image_at_week2_fails_and_rolls_back_to_week1(
     # week 2 deploys only the digest that passed week 1: another image is refused before anything is
     # written, so the seed's "not tested" image cannot reach week 2 by accident ...
     refused = run_week(2, ns, tmp_path / "week2-refused", chain_vault, {**REAL_NODE, "rollout_image": broken_image})
-    assert refused.rc != 0, refused.tail()
+    assert refused.rc == 4, refused.tail()
+    assert "Week 2 ERROR: Refused, nothing was written" in refused.last_lines(12), refused.tail()
     assert f"digest {broken_image} is not the candidate of the current release ({good_image}" in refused.last_lines(12)
     assert refused.report is None
     assert track_state(k8s_client, ns) == before
@@ -46,16 +47,16 @@ def test_seed_broken_image_at_week2_fails_and_rolls_back_to_week1(
                      {**REAL_NODE, "rollout_image": broken_image, "rollout_force": True})
 
     # exit status and the play's last lines carry the verdict and the container's own error
-    assert week2.rc != 0, week2.tail()
+    assert week2.rc == 2, week2.tail()
     last = week2.last_lines(30)
-    assert "Week 2 FAILED" in last, week2.tail()
+    assert "Week 2 FAILED" in last and "Cause: crash." in last, week2.tail()
     assert SEED_ERROR in last, week2.tail()
     assert "Rollback: restored" in last, week2.tail()
 
     # the report
     report = week2.report
     assert report is not None, week2.tail()
-    assert report["verdict"] == "FAIL"
+    assert (report["verdict"], report["cause"]) == ("FAIL", "crash")
     assert report["image"] == broken_image
     gate = report["gate"]
     assert gate["ran"] and not gate["passed"], gate
@@ -81,6 +82,7 @@ def test_seed_broken_image_at_week2_fails_and_rolls_back_to_week1(
     record = json.loads(client.CoreV1Api(k8s_client).read_namespaced_config_map("finance-service-release", ns).data["release.json"])
     assert (record["state"], record["candidate"], record["failed_week"]) == ("FAILED", broken_image, 2), record
     assert record["runs"][-1]["forced"] is True and record["runs"][-1]["verdict"] == "FAIL", record["runs"][-1]
+    assert record["runs"][-1]["cause"] == "crash", record["runs"][-1]
     for track in ("stable", "canary"):
         assert after[track]["image"] == good_image
         assert all(image == good_image and ready for image, ready, _ in after[track]["pods"]), after[track]

@@ -1,6 +1,7 @@
 """A key the pods need that the service's Secret does not hold ends in CreateContainerConfigError in
 the report: caught before anything is written when the key is one of resource_apply_secret_keys, and
-by the rollout gate on the real node when an extra env entry references it (the kubelet's own error)."""
+by the rollout gate on the real node when an extra env entry references it (the kubelet's own error).
+Either way the configuration is at fault, not the release: ERROR, exit code 4."""
 
 from __future__ import annotations
 
@@ -33,12 +34,12 @@ def test_secret_key_missing_from_the_secret_stops_before_anything_is_written(
             "resource_apply_secret_keys": ["JWT_SECRET", "DATABASE_URL", "EVENTSTORE_CONNECTION_STRING", MISSING_KEY],
         },
     )
-    assert run.rc != 0, run.tail()
+    assert run.rc == 4, run.tail()
     last = run.last_lines(30)
-    assert "Week 1 FAILED" in last and "CreateContainerConfigError" in last and MISSING_KEY in last, run.tail()
+    assert "Week 1 ERROR" in last and "CreateContainerConfigError" in last and MISSING_KEY in last, run.tail()
     report = run.report
     assert report is not None, run.tail()
-    assert report["verdict"] == "FAIL"
+    assert (report["verdict"], report["cause"]) == ("ERROR", "config")
     assert "CreateContainerConfigError" in report["reason"] and MISSING_KEY in report["reason"], report["reason"]
     assert report["gate"] == {"ran": False}
     # the Secret exists (namespace_secrets ran) but no workload was created
@@ -68,11 +69,11 @@ def test_secret_key_missing_from_the_secret_fails_the_gate_on_the_real_node(
             ],
         },
     )
-    assert run.rc != 0, run.tail()
-    assert "CreateContainerConfigError" in run.last_lines(30), run.tail()
+    assert run.rc == 4, run.tail()
+    assert "Week 1 ERROR" in run.last_lines(30) and "CreateContainerConfigError" in run.last_lines(30), run.tail()
     report = run.report
     assert report is not None, run.tail()
-    assert report["verdict"] == "FAIL"
+    assert (report["verdict"], report["cause"]) == ("ERROR", "secrets")
     gate = report["gate"]
     assert gate["ran"] and not gate["passed"], gate
     assert gate["reason"] == "CreateContainerConfigError", gate

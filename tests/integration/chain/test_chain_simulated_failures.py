@@ -35,11 +35,13 @@ def test_simulated_failure_fails_the_week_with_its_reason(
         extra["rollout_gate_timeout"] = NOT_READY_TIMEOUT
     run = run_week(1, ns, tmp_path / "report", chain_vault, extra)
 
-    assert run.rc != 0, run.tail()
+    # the release is at fault: FAIL, exit code 2
+    assert run.rc == 2, run.tail()
     assert "Week 1 FAILED" in run.last_lines(30), run.tail()
     report = run.report
     assert report is not None, run.tail()
     assert report["verdict"] == "FAIL", report
+    assert report["cause"] == {"crashloop": "crash", "imagepull": "image-pull", "oom": "oom", "not-ready": "not-ready"}[mode]
     gate = report["gate"]
     assert gate["ran"] and not gate["passed"], gate
     assert gate["reason"] in SIMULATED_REASONS[mode], f"{mode}: {gate}"

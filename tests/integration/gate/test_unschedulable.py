@@ -102,7 +102,8 @@ def test_new_version_unschedulable_fails_after_the_grace(
         {"environment": "local", "week": 1, "image": "127.0.0.1:5000/vextrus/finance-service:1.0.0", "gate": gate,
          "smoke": {"skipped": True}}
     )
-    assert report["verdict"] == "FAIL"
+    # no node has room: the cluster's capacity or the inventory's requests, not the release (ERROR)
+    assert (report["verdict"], report["cause"]) == ("ERROR", "unschedulable")
     assert report["reason"].startswith(f"rollout gate: Unschedulable in pod {gate['pod']}: ")
     markdown = render_markdown(report)
     assert f"- pod: {gate['pod']}" in markdown and "- reason: Unschedulable" in markdown
