@@ -24,8 +24,8 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status impo
 GATE_OK = {"failed": False, "elapsed": 4.2, "ready": {"finance-service-stable": "2/2"}}
 SMOKE_OK = {"passed": True, "checks": [{"name": "health", "result": {"passed": True}}]}
 URL = {"url": "http://127.0.0.1:4000/health", "attempts": 3, "passed": False, "last_status": 503}
-SMOKE_FAIL = {"passed": False, "checks": [{"name": "health", "result": {"failed": True, "msg": "503 from /health",
-                                                                         "urls": [URL]}}]}
+SMOKE_FAIL = {"passed": False,
+              "checks": [{"name": "health", "result": {"failed": True, "msg": "503 from /health", "urls": [URL]}}]}
 SMOKE_NO_PROBE = {"passed": False, "checks": []}
 # smoke_checks.unreached: the port-forward could not start, the first check failed without probing
 SMOKE_UNREACHED = {"passed": False, "msg": "smoke check 'health' failed: no pod to forward to",
@@ -59,7 +59,7 @@ TABLE = [
                "failure": step("Fail when the service did not answer as expected", "smoke", "ansible.builtin.fail")},
      FAIL, "smoke"),
     ("verification", {"gate": None, "failure": step("Decide whether the image passed", "build",
-                                                     "vextrus.deploy.image_verify", "the image crashed")},
+                                                    "vextrus.deploy.image_verify", "the image crashed")},
      FAIL, "verification"),
     ("missing secret key in the pods", {"gate": gate("CreateContainerConfigError")}, ERROR, "secrets"),
     ("container runtime", {"gate": gate("CreateContainerError")}, ERROR, "container-runtime"),
@@ -71,7 +71,7 @@ TABLE = [
      ERROR, "api"),
     ("gate forbidden", {"gate": gate(msg="cannot list the pods of Deployment ns/x: 403 Forbidden")}, ERROR, "rbac"),
     ("secret of the wrong type", {"gate": None, "failure": step("Check the secret values", "secrets",
-                                                                 "ansible.builtin.assert", "JWT_SECRET must be a string")},
+                                                                "ansible.builtin.assert", "JWT_SECRET must be a string")},
      ERROR, "secrets"),
     ("secrets dry-run refused", {"gate": None, "failure": step("Dry-run the Secret and the checksum key on the API server",
                                                                "secrets", "kubernetes.core.k8s", "Invalid value", 422)},
