@@ -162,6 +162,10 @@ stopped:
   description: With O(state=renewing), why renewing ended - V(lost), V(deadline) or V(gone).
   returned: when state is renewing
   type: str
+failures:
+  description: With O(state=renewing), how many renewals failed on an API error (each tried again at the next interval).
+  returned: when state is renewing and not in check mode
+  type: int
 """
 
 import json

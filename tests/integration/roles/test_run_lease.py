@@ -258,7 +258,9 @@ def test_a_week_while_another_run_holds_the_lock_fails_at_once_and_writes_nothin
     started = time.monotonic()
     week = run_playbook(profile(role_namespace, tmp_path, rollout_week=1, rollout_report_dir=str(reports)), playbook=WEEK1)
     seconds = time.monotonic() - started
-    assert week.rc in (2, 4), week.output[-4000:]
+    # ERROR (exit code 4): the environment, not the release, stopped the run
+    assert week.rc == 4, week.output[-4000:]
+    assert "Week 1 ERROR: " in week.last_lines() and "Cause: lock-held." in week.last_lines(), week.last_lines()
     assert f"run lock held by {RUN_B} since {other.spec.acquire_time.strftime('%Y-%m-%dT%H:%M:%S')}" in week.flat
     assert "Take the run's lease" in week.flat
     # refused at its first step: nothing of the chain after it ran
