@@ -105,7 +105,7 @@ CAUSES: dict[str, str] = {
 LEASE_TASK = "Take the run's lease"
 LOCK_HELD = "run lock held"
 # The steps of the chain, in their order; rollout.yml's rescue names the one that failed.
-STEPS = ("build", "guard", "secrets", "snapshot", "apply", "gate", "smoke", "finish")
+STEPS = ("read", "build", "guard", "secrets", "snapshot", "apply", "gate", "smoke", "finish")
 _VAULT = re.compile(r"decryption failed|vault secret|vault password", re.IGNORECASE)
 _FORBIDDEN = re.compile(r"\b403\b|forbidden", re.IGNORECASE)
 _CHECKS = ("ansible.builtin.fail", "ansible.builtin.assert", "fail", "assert")
@@ -165,6 +165,8 @@ def classify_failure(failure: Any) -> tuple[str, str]:
         return ERROR, "api"
     if task == LEASE_TASK:  # the lease could not be read or written: the API's fault
         return ERROR, "api"
+    if where == "read":  # the record and the live objects, before anything is planned
+        return ERROR, "api" if action.startswith("kubernetes.core.") else "config"
     by_step = {"guard": "refused", "secrets": "secrets", "build": "build"}
     if where in by_step:
         return ERROR, by_step[where]

@@ -94,3 +94,26 @@ def test_a_preflight_input_error_ends_error_with_the_checks_message(
     assert "Nothing was written." in last, run.tail()
     assert run.report is None
     assert ns not in {item.metadata.name for item in client.CoreV1Api(k8s_client).list_namespace().items}
+
+
+def test_a_release_record_that_cannot_be_used_ends_error_before_anything_is_written(
+    new_namespace: Callable[[str], str],
+    k8s_client: client.ApiClient,
+    chain_vault: Path,
+    tmp_path: Path,
+) -> None:
+    ns = new_namespace("verdict-record")
+    core = client.CoreV1Api(k8s_client)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+    core.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="finance-service-release"),
+                                                             data={"release.json": "{not json"}))
+
+    run = run_week(2, ns, tmp_path / "report", chain_vault, REAL_NODE)
+
+    assert run.rc == 4, run.tail()
+    last = run.flat.split("UNREACHABLE!")[-1]
+    assert "TASK [" not in last and "Week 2 ERROR: " in last, run.tail()
+    assert "key 'release.json' is not valid JSON" in last and "Cause: config. Nothing was written." in last, run.tail()
+    assert run.report is None
+    assert core.read_namespaced_config_map("finance-service-release", ns).data == {"release.json": "{not json"}
+    assert deployments_in(k8s_client, ns) == []
