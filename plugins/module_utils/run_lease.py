@@ -219,7 +219,7 @@ def acquire(api: LeaseApi, name: str, namespace: str, holder: str, ttl: int, now
     A lost race (409) is read again and decided again, so the loser is refused naming the winner.
     Returns the decision and the Lease as written (as read in check mode).
     """
-    for _ in range(CONFLICT_RETRIES):
+    for _attempt in range(CONFLICT_RETRIES):
         current = api.read()
         decision = decide(current, "present", name, namespace, holder, ttl, now())
         if decision.action == REFUSE:
@@ -237,7 +237,7 @@ def acquire(api: LeaseApi, name: str, namespace: str, holder: str, ttl: int, now
 def release(api: LeaseApi, name: str, namespace: str, holder: str, ttl: int, now: Callable[[], datetime],
             check_mode: bool = False) -> Decision:
     """Give the lease back when ``holder`` holds it; a lease held by another run is left alone."""
-    for _ in range(CONFLICT_RETRIES):
+    for _attempt in range(CONFLICT_RETRIES):
         decision = decide(api.read(), "absent", name, namespace, holder, ttl, now())
         if check_mode or decision.action != RELEASE:
             return decision

@@ -198,7 +198,7 @@ def test_acquire_renew_release_cycle():
     api = FakeLeaseApi()
     decision, written = acquire(api, "svc-rollout", "ns", ME, 300, lambda: NOW)
     assert (decision.action, decision.changed, written["spec"]["holderIdentity"]) == (ACQUIRE, True, ME)
-    again, _ = acquire(api, "svc-rollout", "ns", ME, 300, lambda: NOW + timedelta(seconds=5))
+    again, _written = acquire(api, "svc-rollout", "ns", ME, 300, lambda: NOW + timedelta(seconds=5))
     assert (again.action, again.changed) == (RENEW, False)
     with pytest.raises(LeaseError, match="^" + re.escape(f"run lock held by {ME}")):
         acquire(api, "svc-rollout", "ns", OTHER, 300, lambda: NOW)
