@@ -443,8 +443,11 @@ def test_a_rolling_update_that_can_replace_no_pod(surge, unavailable, replicas, 
         assert "are both 0" in findings[0]["message"] and "Expected at least one of them above 0" in findings[0]["message"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [("250m", "0.250"), ("1", "1"), ("512Mi", str(512 * 2**20)), ("1e3", "1000"),
-                                                  ("1.5Gi", str(int(1.5 * 2**30))), (2, "2"), ("1k", "1000"), ("x", None), (None, None)])
+QUANTITIES = [("250m", "0.250"), ("1", "1"), ("512Mi", str(512 * 2**20)), ("1e3", "1000"),
+              ("1.5Gi", str(int(1.5 * 2**30))), (2, "2"), ("1k", "1000"), ("x", None), (None, None)]
+
+
+@pytest.mark.parametrize(("value", "expected"), QUANTITIES)
 def test_parse_quantity(value, expected):
     got = parse_quantity(value)
     assert (got is None) if expected is None else (got == Decimal(expected))

@@ -308,7 +308,6 @@ def test_a_configmap_that_is_not_a_record_is_an_error(data: dict[str, str], says
         rr.parse_record([{"metadata": {"name": "finance-service-release"}, "data": data}], "finance-service")
 
 
-
 def _configmap_of(rec: dict[str, Any], **data: str) -> dict[str, Any]:
     cm = rr.configmap(rec, "finance-service-release", "vextrus-production")
     cm["data"].update(data)
@@ -350,8 +349,11 @@ def test_a_record_with_wrong_types_or_contradictions_is_an_error_that_says_what_
     assert message.endswith("Nothing was written.")
 
 
-@pytest.mark.parametrize(("key", "value", "field"), [("state", "PROMOTED", "state"), ("highest-week-passed", "3", "highest_week_passed"),
-                                                      ("candidate", B, "candidate"), ("previous-stable", C, "previous_stable")])
+FLAT_EDITS = [("state", "PROMOTED", "state"), ("highest-week-passed", "3", "highest_week_passed"),
+              ("candidate", B, "candidate"), ("previous-stable", C, "previous_stable")]
+
+
+@pytest.mark.parametrize(("key", "value", "field"), FLAT_EDITS)
 def test_a_flat_key_edited_by_hand_that_disagrees_with_the_record_is_an_error(key: str, value: str, field: str) -> None:
     rec = rr.record_run(record(), week(record(), 1, A), RUN)
     with pytest.raises(rr.RecordError, match=f"key '{key}' is '{value}' but 'release.json' says .* \\(field '{field}'\\)"):
