@@ -3,9 +3,9 @@ playbooks/weekN.yml) with one bad input, against the local cluster, and checks t
 that names the variable or file and what was expected, and that nothing was written to the
 namespace, the release record included.
 
-Most cases fail in the preflight (playbooks/preflight.yml), whose failures end the play as ERROR,
-exit code 4; a release record that cannot be used is found where the chain reads it, before the
-guard. A case that needs no existing objects gets a namespace name of its own that must not exist
+Every case ends ERROR, exit code 4 (docs/verdicts.md): most in the preflight (playbooks/preflight.yml,
+"Preflight ERROR: <check>: <message>"), a release record that cannot be used where the chain reads
+it, before the guard ("Week 2 ERROR: ... Cause: config. Nothing was written."). A case that needs no existing objects gets a namespace name of its own that must not exist
 afterwards; a case that needs existing objects (a record, service accounts) has its objects'
 resourceVersions compared before and after. The cases run two at a time (one ansible-playbook each)
 in a module fixture; each case is its own test.
@@ -86,8 +86,6 @@ class Case:
     kubeconfig: str = ""
     # the release record's ConfigMap data in a namespace made for the case
     record: dict[str, str] | None = None
-    # ERROR (4) for every preflight failure; a record the chain cannot use fails the play (2)
-    rc: int = 4
 
 
 def _record(**changes: Any) -> dict[str, str]:
@@ -212,16 +210,16 @@ CASES: list[Case] = [
          kubeconfig="namespace-denied"),
     # --- the release record, read by the chain before the guard (week 2 promotes the record's candidate)
     Case("record-not-json", (f"ConfigMap {RECORD_NAME} key 'release.json' is not valid JSON",),
-         week=2, record={"release.json": "{not json"}, rc=2),
+         week=2, record={"release.json": "{not json"}, ),
     Case("record-unknown-state", ("is not a release record (state must be one of", "found 'DONE'"),
-         week=2, record=_record(state="DONE"), rc=2),
+         week=2, record=_record(state="DONE"), ),
     Case("record-wrong-types", ("'highest_week_passed' must be an integer of 0 or more, found 'one' (str)",
                                 "'runs' must be a list of runs (mappings)", f"delete configmap {RECORD_NAME}"),
-         week=2, record=_record(highest_week_passed="one", runs="week 1 PASS"), rc=2),
+         week=2, record=_record(highest_week_passed="one", runs="week 1 PASS"), ),
     Case("record-flat-key-edited", ("the ConfigMap's key 'state' is 'PROMOTED' but 'release.json' says 'IN_PROGRESS'",),
-         week=2, record=_record(flat_state="PROMOTED"), rc=2),
+         week=2, record=_record(flat_state="PROMOTED"), ),
     Case("record-failed-without-week", ("state FAILED needs 'failed_week', found null",),
-         week=2, record=_record(state="FAILED"), rc=2),
+         week=2, record=_record(state="FAILED"), ),
 ]
 
 
@@ -494,11 +492,14 @@ def test_the_table_is_large_and_unique() -> None:
 def test_a_bad_input_fails_clearly_and_writes_nothing(case: Case, outcomes: dict[str, Outcome]) -> None:
     outcome = outcomes[case.id]
     run = outcome.run
-    assert run.rc == case.rc, run.tail()
+    assert run.rc == 4, run.tail()
     for text in case.says:
         assert text in run.flat, f"{text!r} not in the output:\n{run.tail()}"
-    if case.rc == 4:
-        assert "Preflight ERROR:" in run.last_lines(40), run.tail()
+    last = run.last_lines(40)
+    if case.record is None:
+        assert "Preflight ERROR:" in last, run.tail()
+    else:
+        assert f"Week {case.week} ERROR:" in last and "Cause: config. Nothing was written." in last, run.tail()
     if outcome.before is None:
         # the namespace would have been created by the first write; its absence means no write at all
         assert not outcome.namespace_exists_after, f"namespace {outcome.namespace} was created:\n{run.tail()}"
