@@ -114,4 +114,6 @@ apiserver_start() {
   daemon_wait "kube-apiserver /readyz" 180 kube-apiserver "$BIN/kube-apiserver" url_ok "$APISERVER_URL/readyz"
 }
 
-apiserver_stop() { daemon_stop kube-apiserver "$BIN/kube-apiserver"; }
+# apiserver_stop [GRACE_S]: TERM, KILL after GRACE_S (default $GRACE_SECONDS). The API server stops
+# listening at once but drains its open requests (watches, log streams) for up to the whole grace.
+apiserver_stop() { daemon_stop kube-apiserver "$BIN/kube-apiserver" "${1:-}"; }
