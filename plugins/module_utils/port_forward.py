@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import api_errors, connect
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import api_call, connect
 
 try:
     from kubernetes import client as k8s_client
@@ -160,7 +160,10 @@ def open_forward(forward: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     namespace = forward["namespace"]
     api_client = connect(forward, purpose=" for the port-forward")
     target = f"pod {forward['pod']}" if forward.get("pod") else f"Service {forward['service']}"
-    with api_errors(f"find the {target} in namespace {namespace} for the port-forward", api_client):
-        pod, remote_port = resolve_target(api_client, namespace, forward.get("service"), forward.get("pod"), forward["port"])
+    pod, remote_port = api_call(  # transient API errors are tried again for api_retry.DEFAULT_BUDGET seconds
+        f"find the {target} in namespace {namespace} for the port-forward",
+        lambda: resolve_target(api_client, namespace, forward.get("service"), forward.get("pod"), forward["port"]),
+        api_client,
+    )
     with PortForwarder(api_client, namespace, pod, remote_port) as local_port:
         yield {"pod": pod, "remote_port": remote_port, "local_port": local_port}

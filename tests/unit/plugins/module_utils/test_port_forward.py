@@ -1,5 +1,6 @@
 import pytest
 
+from ansible_collections.vextrus.deploy.plugins.module_utils import port_forward
 from ansible_collections.vextrus.deploy.plugins.module_utils.port_forward import PortForwardError, pick_target
 
 
@@ -44,3 +45,33 @@ def test_pick_target_errors(pods, service, port, message):
     with pytest.raises(PortForwardError) as err:
         pick_target(service, pods, port)
     assert message in str(err.value)
+
+
+class _Forwarder:
+    """Stands in for PortForwarder: no socket, local port 40000."""
+
+    def __init__(self, *_args):
+        pass
+
+    def __enter__(self):
+        return 40000
+
+    def __exit__(self, *_exc):
+        return False
+
+
+def test_the_target_is_looked_up_again_after_a_transient_api_error(monkeypatch):
+    calls = []
+
+    def resolve(*_args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        return "web-1", 3014
+
+    monkeypatch.setattr(port_forward, "connect", lambda forward, purpose="": "client")
+    monkeypatch.setattr(port_forward, "resolve_target", resolve)
+    monkeypatch.setattr(port_forward, "PortForwarder", _Forwarder)
+    with port_forward.open_forward({"namespace": "ns", "service": "web", "pod": None, "port": "http"}) as opened:
+        assert opened == {"pod": "web-1", "remote_port": 3014, "local_port": 40000}
+    assert len(calls) == 2
