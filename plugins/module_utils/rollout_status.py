@@ -34,6 +34,10 @@ FAILING_WAITING_REASONS = frozenset(
         "RunContainerError",
     }
 )
+# The kubelet's own waits behind a failing reason, which it retries by itself: its watch of the pod's
+# Secrets and ConfigMaps has not synced yet (a busy node or a restarted API server). Not the release's
+# fault, and gone within seconds; a Secret or key that is really missing says so instead.
+KUBELET_RETRIED_MESSAGES = ("failed to sync secret cache", "failed to sync configmap cache")
 
 
 @dataclass
@@ -146,6 +150,11 @@ def split_pods(
     return new_pods, old_pods
 
 
+def _kubelet_retries(waiting: Mapping[str, Any]) -> bool:
+    message = waiting.get("message") or ""
+    return any(text in message for text in KUBELET_RETRIED_MESSAGES)
+
+
 def _container_failure(status: Mapping[str, Any], max_restarts: int) -> tuple[str, str, int | None] | None:
     """Return (reason, detail, exit_code) when a container status proves the release broken."""
     state = status.get("state") or {}
@@ -156,7 +165,7 @@ def _container_failure(status: Mapping[str, Any], max_restarts: int) -> tuple[st
     exit_code = terminated.get("exitCode", last.get("exitCode"))
     if terminated.get("reason") == "OOMKilled" or last.get("reason") == "OOMKilled":
         return "OOMKilled", "was killed for exceeding its memory limit", exit_code
-    if waiting.get("reason") in FAILING_WAITING_REASONS:
+    if waiting.get("reason") in FAILING_WAITING_REASONS and not _kubelet_retries(waiting):
         detail = waiting.get("message") or waiting["reason"]
         return waiting["reason"], detail, exit_code
     if restarts > max_restarts:

@@ -218,25 +218,30 @@ def test_pods_without_owner_references_use_the_template_hash():
 
 
 @pytest.mark.parametrize(
-    ("waiting", "failed"),
+    ("waiting", "message", "failed"),
     [
-        ("CrashLoopBackOff", True),
-        ("ImagePullBackOff", True),
-        ("ErrImagePull", True),
-        ("InvalidImageName", True),
-        ("CreateContainerConfigError", True),
-        ("CreateContainerError", True),
-        ("RunContainerError", True),
-        ("ContainerCreating", False),
-        ("PodInitializing", False),
+        ("CrashLoopBackOff", "", True),
+        ("ImagePullBackOff", "", True),
+        ("ErrImagePull", "", True),
+        ("InvalidImageName", "", True),
+        ("CreateContainerConfigError", "", True),
+        ("CreateContainerConfigError", "couldn't find key PAYMENT_GATEWAY_KEY in Secret ns/finance-service-secrets", True),
+        ("CreateContainerConfigError", 'secret "finance-service-secrets" not found', True),
+        # the kubelet's caches of Secrets and ConfigMaps not synced yet: it retries, the gate waits
+        ("CreateContainerConfigError", "failed to sync secret cache: timed out waiting for the condition", False),
+        ("CreateContainerConfigError", "failed to sync configmap cache: timed out waiting for the condition", False),
+        ("CreateContainerError", "", True),
+        ("RunContainerError", "", True),
+        ("ContainerCreating", "", False),
+        ("PodInitializing", "", False),
     ],
 )
-def test_waiting_reasons(waiting, failed):
+def test_waiting_reasons(waiting, message, failed):
     dep, replicasets, pods = load("slow_healthy")
     pods = copy.deepcopy(pods)
     new_rs = find_new_replicaset(dep, replicasets)
     target = next(p for p in pods if p["metadata"]["name"].startswith(new_rs["metadata"]["name"]))
-    target["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": waiting}}
+    target["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": waiting, "message": message}}
     verdict = evaluate_rollout(dep, replicasets, pods)
     assert (verdict.state == FAILED) is failed
     if failed:
