@@ -39,6 +39,10 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars or {})
         args = self._task.args or {}
         result.update(outcome(args.get("verdict"), args.get("msg")))
+        # The YAML result format folds a one-line string at 80 columns, and a long verdict line would
+        # spread over many lines; a string with a line break is shown as a block, line for line.
+        if "\n" not in result["msg"]:
+            result["msg"] += "\n"
         # the message is the play's last line for a PASS too, as ansible.builtin.debug shows its own
         result["_ansible_verbose_always"] = True
         return result

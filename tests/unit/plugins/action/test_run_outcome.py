@@ -48,5 +48,6 @@ def test_action_plugin_returns_the_outcome(verdict, key):
     result = action.run(task_vars={})
     assert result[key] is True or (key == "verdict" and not result.get("failed") and not result.get("unreachable"))
     assert result["_ansible_verbose_always"] is True
-    assert result["msg"] == "why"
+    # one line and a line break: shown as a block, the line never folded
+    assert result["msg"] == "why\n"
     assert result["verdict"] == verdict
