@@ -419,6 +419,16 @@ class _Api:
         return text.splitlines()
 
 
+# How long reading a failed container's log is tried again after transient errors.
+LOG_RETRY_SECONDS = 10.0
+
+
+def log_retrier(deadline: float, now: float) -> Retrier:
+    """The retries of the failed container's log: LOG_RETRY_SECONDS from ``now``, never past the
+    gate's ``deadline``; its outages are the kubelet's, not the API's, and stay out of the result."""
+    return Retrier(min(deadline, now + LOG_RETRY_SECONDS))
+
+
 class _Stopped(Exception):
     """The gate ended while a watch waited to try the API again."""
 
@@ -635,7 +645,13 @@ def run_rollout_gate(
     elapsed = round(time.monotonic() - start, 3)
     failed = state.failure
     # an Unschedulable pod has no container, hence no log
-    logs, source = ([], "") if failed is None or failed.container is None else _collect_logs(api, failed, log_lines, retrier)
+    # The log comes through the node's kubelet, which may not answer at all (a node that is lost or
+    # simulated): a short budget of its own, so that a verdict already reached is not held back.
+    logs, source = (
+        ([], "")
+        if failed is None or failed.container is None
+        else _collect_logs(api, failed, log_lines, log_retrier(deadline, time.monotonic()))
+    )
     return gate_result(
         state,
         ignored,

@@ -647,3 +647,15 @@ def test_a_watch_stopped_while_waiting_for_the_api_ends_quietly(monkeypatch):
     events, outages = _watch(monkeypatch, [_refused()], api, seconds=30.0)
     stopper.join()
     assert events == [] and time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("deadline", "now", "expected"),
+    [(300.0, 0.0, rollout_watch.LOG_RETRY_SECONDS), (1005.0, 1000.0, 1005.0), (50.0, 60.0, 50.0)],
+    ids=["a verdict long before the deadline", "a verdict near the deadline", "past the deadline"],
+)
+def test_the_log_of_the_failed_container_has_a_short_budget_of_its_own(deadline, now, expected):
+    # a node whose kubelet does not answer must not hold back a verdict until the gate's timeout
+    retrier = rollout_watch.log_retrier(deadline, now)
+    assert retrier.deadline == expected
+    assert retrier.log.merged() == []
