@@ -40,6 +40,12 @@ CHAIN_RULES: tuple[tuple[str, str, str, str], ...] = (
     ("create", "networking.k8s.io", "networkpolicies", ""),
     ("patch", "rbac.authorization.k8s.io", "roles", ""),
     ("patch", "rbac.authorization.k8s.io", "rolebindings", ""),
+    # the rollback deletes what a failed run created (the Deployments' delete is above)
+    ("delete", "", "secrets", ""),
+    ("delete", "", "services", ""),
+    ("delete", "autoscaling", "horizontalpodautoscalers", ""),
+    ("delete", "policy", "poddisruptionbudgets", ""),
+    ("delete", "networking.k8s.io", "networkpolicies", ""),
 )
 
 # Needed only when the namespace does not exist yet (cluster scope).

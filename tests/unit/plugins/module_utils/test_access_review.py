@@ -16,6 +16,13 @@ def test_namespace_creation_checked_only_when_missing():
     assert missing[-1] == {"verb": "create", "group": "", "resource": "namespaces", "subresource": ""}
 
 
+@pytest.mark.parametrize(("group", "resource"), [("", "secrets"), ("", "services"), ("apps", "deployments"),
+                                                 ("autoscaling", "horizontalpodautoscalers"),
+                                                 ("policy", "poddisruptionbudgets"), ("networking.k8s.io", "networkpolicies")])
+def test_the_rollbacks_deletes_are_reviewed(group, resource):
+    assert {"verb": "delete", "group": group, "resource": resource, "subresource": ""} in chain_rules(True)
+
+
 @pytest.mark.parametrize(
     "rule, attributes",
     [
