@@ -1,11 +1,13 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the release record and the promotion guard: release_record, release_guard,
-release_record_update, release_record_configmap, release_status.
+release_record_update, release_record_start, release_record_interrupted, release_record_configmap,
+release_status.
 
 Documentation lives in the sidecar files of the same names.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -16,7 +18,9 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.release_record impo
     configmap,
     decide,
     parse_record,
+    record_interrupted,
     record_run,
+    start_run,
     status,
 )
 
@@ -48,13 +52,33 @@ def release_guard(
     return {**decision, "last_week": int(last_week)}
 
 
-def release_record_update(record: Any, decision: Any, run: Any, action: str = WEEK) -> dict[str, Any]:
+
+
+def _apply_run(name: str, apply: Callable[..., dict[str, Any]], record: Any, decision: Any, run: Any,
+               action: str) -> dict[str, Any]:
     if not isinstance(record, dict) or "state" not in record:
-        raise AnsibleFilterError("release_record_update expects the result of the release_record filter")
+        raise AnsibleFilterError(f"{name} expects the result of the release_record filter")
     if not isinstance(decision, dict) or "allowed" not in decision or not isinstance(run, dict):
-        raise AnsibleFilterError("release_record_update expects the release_guard decision and a run mapping")
+        raise AnsibleFilterError(f"{name} expects the release_guard decision and a run mapping")
     try:
-        return record_run(record, decision, run, action)
+        return apply(record, decision, run, action)
+    except RecordError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+def release_record_update(record: Any, decision: Any, run: Any, action: str = WEEK) -> dict[str, Any]:
+    return _apply_run("release_record_update", record_run, record, decision, run, action)
+
+
+def release_record_start(record: Any, decision: Any, run: Any, action: str = WEEK) -> dict[str, Any]:
+    return _apply_run("release_record_start", start_run, record, decision, run, action)
+
+
+def release_record_interrupted(record: Any, finished: str, recovery: str) -> dict[str, Any]:
+    if not isinstance(record, dict) or "state" not in record:
+        raise AnsibleFilterError("release_record_interrupted expects the result of the release_record filter")
+    try:
+        return record_interrupted(record, str(finished), str(recovery))
     except RecordError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
@@ -89,5 +113,7 @@ class FilterModule:
             "release_record": release_record,
             "release_record_configmap": release_record_configmap,
             "release_record_update": release_record_update,
+            "release_record_start": release_record_start,
+            "release_record_interrupted": release_record_interrupted,
             "release_status": release_status,
         }

@@ -41,6 +41,9 @@ ROLLED_BACK = "ROLLED_BACK"
 STATES = (NONE, IN_PROGRESS, PROMOTED, FAILED, ABORTED, ROLLED_BACK)
 # The verdict classes of a run (rollout_report): only a FAIL ends a release (docs/verdicts.md).
 VERDICTS = ("PASS", "FAIL", "ERROR")
+# What the record says of a run in progress (written before its first change, cleared by its verdict).
+RUNNING_KEYS = ("action", "digest", "started", "by", "holder")
+INTERRUPTED = "interrupted"
 
 
 class RecordError(ValueError):
@@ -60,6 +63,7 @@ def empty_record(service: str) -> dict[str, Any]:
         "failed_week": None,
         "updated": None,
         "runs": [],
+        "running": None,
     }
 
 
@@ -112,6 +116,9 @@ _FIELDS: dict[str, tuple[Any, str]] = {
     "failed_week": (lambda v: v is None or (_is_int(v) and v >= 1), "null or a week number (1 or more)"),
     "updated": (lambda v: v is None or isinstance(v, str), "null or a UTC time"),
     "runs": (lambda v: isinstance(v, list) and all(isinstance(run, dict) for run in v), "a list of runs (mappings)"),
+    "running": (lambda v: v is None or (isinstance(v, dict) and _is_int(v.get("week"))
+                                        and all(isinstance(v.get(key), str) for key in RUNNING_KEYS)),
+                "null or the run in progress (a mapping of week, an integer, and " + ", ".join(RUNNING_KEYS) + ", strings)"),
 }
 # The keys of the ConfigMap's data beside release.json, for reading at a glance: (data key, record field).
 _FLAT_KEYS = (("state", "state"), ("candidate", "candidate"), ("previous-stable", "previous_stable"),
@@ -340,6 +347,55 @@ def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapp
             entry[key] = run[key]
     new["runs"] = (list(new["runs"]) + [entry])[-MAX_RUNS:]
     new["updated"] = run.get("finished")
+    new["running"] = None
+    return new
+
+
+def start_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapping[str, Any], action: str = WEEK) -> dict[str, Any]:
+    """The record with the run in progress (``running``), written before the run's first change: a run that
+    finds it later knows this one ended without a verdict. ``run`` has ``started``, ``by`` and ``holder``
+    (the run lease's holder)."""
+    if not decision.get("allowed"):
+        raise RecordError("a refused run is not recorded: nothing was written for it")
+    if action not in ACTIONS:
+        raise RecordError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    new = json.loads(json.dumps(dict(record)))
+    new["running"] = {
+        "action": action,
+        "week": int(decision["week"]),
+        "digest": str(decision.get("digest") or ""),
+        "started": str(run.get("started") or ""),
+        "by": str(run.get("by") or "unknown"),
+        "holder": str(run.get("holder") or ""),
+    }
+    return new
+
+
+def record_interrupted(record: Mapping[str, Any], finished: str, recovery: str) -> dict[str, Any]:
+    """The record after a run found the run in progress of another one that ended without a verdict
+    (killed, its machine lost): the interrupted run is added to the runs as ERROR, cause ``interrupted``,
+    with ``recovery`` (what was done about it), and ``running`` is cleared. Like any ERROR it does not end
+    the release: its week may run again with the same digest."""
+    running = record.get("running")
+    if not isinstance(running, Mapping):
+        raise RecordError("the record holds no run in progress")
+    new = json.loads(json.dumps(dict(record)))
+    entry = {
+        "release": new["release"],
+        "action": running.get("action", WEEK),
+        "week": running.get("week"),
+        "digest": running.get("digest", ""),
+        "verdict": "ERROR",
+        "cause": INTERRUPTED,
+        "reason": f"the run ended without a verdict (interrupted: killed, or its machine lost); {recovery}",
+        "started": running.get("started"),
+        "finished": finished,
+        "by": running.get("by") or "unknown",
+        "forced": False,
+    }
+    new["runs"] = (list(new["runs"]) + [entry])[-MAX_RUNS:]
+    new["updated"] = finished
+    new["running"] = None
     return new
 
 

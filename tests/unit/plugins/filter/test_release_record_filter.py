@@ -19,7 +19,8 @@ A = "registry.example.com/vextrus/finance@sha256:" + "a" * 64
 
 def test_filters_registered() -> None:
     assert set(FilterModule().filters()) == {
-        "release_guard", "release_record", "release_record_configmap", "release_record_update", "release_status"}
+        "release_guard", "release_record", "release_record_configmap", "release_record_update", "release_status",
+        "release_record_start", "release_record_interrupted"}
 
 
 @pytest.mark.parametrize(("force", "forced"), [("true", True), ("True", True), ("yes", True), (True, True),

@@ -335,6 +335,9 @@ def _edited(**fields: Any) -> dict[str, Any]:
     ({"runs": ["week 1 PASS"]}, "'runs' must be a list of runs (mappings)"),
     ({"schema": 2}, "'schema' must be the integer 1, found 2 (int)"),
     ({"updated": 1700000000}, "'updated' must be null or a UTC time"),
+    ({"running": "week 3"}, "'running' must be null or the run in progress"),
+    ({"running": {"action": "week", "week": "3", "digest": A, "started": "t", "by": "u", "holder": "h"}},
+     "'running' must be null or the run in progress (a mapping of week, an integer"),
     ({"service": "payments"}, "'service' must be 'finance-service' (the record of this service), found 'payments'"),
     ({"candidate": ""}, "state IN_PROGRESS needs a 'candidate' digest, found none"),
     ({"state": rr.NONE}, "state NONE (no release) cannot have a candidate or a week passed"),
@@ -393,3 +396,48 @@ def test_status_without_deployments_or_runs() -> None:
     got = rr.status(record())
     assert got["stable"] is None and got["canary"] is None and got["last_run"] is None
     assert any(line.startswith("stable") and line.endswith("none") for line in got["table"])
+
+
+# --- a run in progress and an interrupted run ----------------------------------------------------------
+
+HOLDER = "user ops on ctl-1 pid 4242, run 2026-11-26T10:00:00Z"
+
+
+def _started(rec: dict[str, Any], n: int, digest: str) -> dict[str, Any]:
+    return rr.start_run(rec, week(rec, n, digest), {"started": "2026-11-26T10:00:00Z", "by": "user ops", "holder": HOLDER})
+
+
+def test_a_started_run_is_in_the_record_until_its_verdict() -> None:
+    rec = rr.record_run(record(), week(record(), 1, A), RUN)
+    started = _started(rec, 2, A)
+    assert started["running"] == {"action": "week", "week": 2, "digest": A, "started": "2026-11-26T10:00:00Z",
+                                  "by": "user ops", "holder": HOLDER}
+    assert {k: v for k, v in started.items() if k != "running"} == {k: v for k, v in rec.items() if k != "running"}
+    # it survives the ConfigMap round trip, and the verdict clears it
+    assert rr.parse_record([_configmap_of(started)], "finance-service")["running"] == started["running"]
+    done = rr.record_run(started, week(rec, 2, A), RUN)
+    assert done["running"] is None and done["highest_week_passed"] == 2
+
+
+def test_a_refused_run_is_not_started() -> None:
+    with pytest.raises(rr.RecordError, match="refused run is not recorded"):
+        _started(record(), 3, A)
+
+
+def test_an_interrupted_run_is_an_error_that_leaves_the_release_as_it_was() -> None:
+    rec = rr.record_run(record(), week(record(), 1, A), RUN)
+    rec = rr.record_run(rec, week(rec, 2, A), RUN)
+    found = rr.record_interrupted(_started(rec, 3, A), "2026-11-26T10:30:00Z", "the namespace was restored")
+    assert found["running"] is None
+    last = found["runs"][-1]
+    assert (last["verdict"], last["cause"], last["week"], last["digest"]) == ("ERROR", "interrupted", 3, A)
+    assert (last["started"], last["finished"], last["by"]) == ("2026-11-26T10:00:00Z", "2026-11-26T10:30:00Z", "user ops")
+    assert last["reason"].endswith("the namespace was restored")
+    assert (found["state"], found["candidate"], found["highest_week_passed"]) == (rr.IN_PROGRESS, A, 2)
+    # the same week runs again with the same digest, without force
+    assert week(found, 3, A)["allowed"]
+
+
+def test_no_run_in_progress_cannot_be_interrupted() -> None:
+    with pytest.raises(rr.RecordError, match="no run in progress"):
+        rr.record_interrupted(record(), "2026-11-26T10:30:00Z", "nothing")
