@@ -317,6 +317,8 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
         "rollback": rollback,
         "release": _release_summary(data.get("release")),
     }
+    if data.get("interrupted"):
+        report["interrupted"] = data["interrupted"]
     return scrub(report, secret_values)
 
 
@@ -445,6 +447,12 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             for url in check.get("urls") or [{}]:
                 lines.append(f"| {_cell(check['name'])} | {_cell(url.get('url'))} | {result} | {_cell(url.get('attempts'))} | "
                              f"{_cell(url.get('p50_ms'))} | {_cell(url.get('p95_ms'))} |")
+    interrupted = report.get("interrupted")
+    if interrupted:
+        lines += ["", "## Interrupted run found", "",
+                  f"{_cell(interrupted.get('action'))} week {_cell(interrupted.get('week'))} of {_cell(interrupted.get('digest'))}, "
+                  f"started {_cell(interrupted.get('started'))} by {_cell(interrupted.get('by'))}, ended without a verdict. "
+                  f"Before this run's own step: {_cell(interrupted.get('recovery'))}."]
     rollback = report.get("rollback") or {}
     lines += ["", "## Rollback", "", ("Ran: " + _cell(rollback.get("summary") or "restored the previous state")) if rollback.get("ran") else "Not needed.", ""]
     return "\n".join(lines)
