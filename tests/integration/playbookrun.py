@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -126,6 +127,23 @@ def ansible_playbook(
     with env (default: ansible_env(), the checkout's config)."""
     cmd = [str(BIN / "ansible-playbook"), "-i", inventory, playbook, "-e", json.dumps(values), *options]
     return run(cmd, cwd=cwd, env=ansible_env() if env is None else env, timeout=timeout)
+
+
+def start_playbook(
+    inventory: str,
+    playbook: str,
+    values: dict[str, Any],
+    output: Path,
+    *options: str,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """ansible_playbook's command started in the background, in a session of its own (so a test can
+    kill it and every process it started), its output going to the file output."""
+    cmd = [str(BIN / "ansible-playbook"), "-i", inventory, playbook, "-e", json.dumps(values), *options]
+    with output.open("wb") as sink:
+        return subprocess.Popen(cmd, cwd=cwd, env=ansible_env() if env is None else env, stdout=sink,
+                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def week_vars(

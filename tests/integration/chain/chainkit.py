@@ -7,6 +7,8 @@ helpers from ../clusterkit.py."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from playbookrun import (
     ansible_env,
     ansible_playbook,
     empty_report_dir,
+    start_playbook,
     week_result,
     week_vars,
 )
@@ -115,6 +118,18 @@ def run_week(
     return week_result(week, done, report_dir, extra or {})
 
 
+def start_week(week: int, namespace: str, report_dir: Path, vault_dir: Path, extra: dict[str, Any]) -> subprocess.Popen:
+    """run_week's playbook started in the background (its own session), its output in report_dir/output.txt."""
+    empty_report_dir(report_dir)
+    return start_playbook(
+        str(INVENTORY),
+        str(ROOT / "playbooks" / f"week{week}.yml"),
+        week_vars(namespace, report_dir, vault_dir, extra),
+        report_dir / "output.txt",
+        env=ansible_env(path=[ROOT / ".local" / "bin"]),
+    )
+
+
 def read_deployment(api: client.ApiClient, namespace: str, name: str) -> client.V1Deployment | None:
     try:
         return client.AppsV1Api(api).read_namespaced_deployment(name, namespace)
@@ -168,3 +183,55 @@ def track_state(api: client.ApiClient, namespace: str) -> dict[str, Any]:
 
 def deployments_in(api: client.ApiClient, namespace: str) -> list[str]:
     return sorted(d.metadata.name for d in client.AppsV1Api(api).list_namespaced_deployment(namespace).items)
+
+
+# What the API server itself sets: left out of the comparison of a namespace before and after a run.
+SERVER_ANNOTATIONS = {"deployment.kubernetes.io/revision", "kubectl.kubernetes.io/last-applied-configuration"}
+SERVER_SERVICE_FIELDS = {"clusterIP", "clusterIPs"}
+
+
+def read_or_none(call: Callable[[], Any]) -> Any | None:
+    """call(), or None when the API answers 404."""
+    try:
+        return call()
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _object_content(api: client.ApiClient, obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    raw = api.sanitize_for_serialization(obj)
+    annotations = {k: v for k, v in (raw["metadata"].get("annotations") or {}).items() if k not in SERVER_ANNOTATIONS}
+    content = {field: raw.get(field) for field in fields}
+    if raw["kind"] == "Service":
+        content["spec"] = {k: v for k, v in content["spec"].items() if k not in SERVER_SERVICE_FIELDS}
+    return {"labels": raw["metadata"].get("labels") or {}, "annotations": annotations, **content}
+
+
+def service_objects(api: client.ApiClient, ns: str) -> dict[str, Any]:
+    """Every object of the service a run may change, by kind/name (None when absent)."""
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    autoscaling, policy = client.AutoscalingV2Api(api), client.PolicyV1Api(api)
+    networking = client.NetworkingV1Api(api)
+    reads: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
+        f"Secret/{SECRET}": (lambda: core.read_namespaced_secret(SECRET, ns), ("type", "data", "immutable")),
+        f"HorizontalPodAutoscaler/{SERVICE}": (
+            lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler(SERVICE, ns), ("spec",)),
+        f"Deployment/{STABLE}": (lambda: apps.read_namespaced_deployment(STABLE, ns), ("spec",)),
+        f"Deployment/{CANARY}": (lambda: apps.read_namespaced_deployment(CANARY, ns), ("spec",)),
+        f"Service/{SERVICE}": (lambda: core.read_namespaced_service(SERVICE, ns), ("spec",)),
+        f"PodDisruptionBudget/{SERVICE}": (
+            lambda: policy.read_namespaced_pod_disruption_budget(SERVICE, ns), ("spec",)),
+        f"NetworkPolicy/{SERVICE}": (lambda: networking.read_namespaced_network_policy(SERVICE, ns), ("spec",)),
+    }
+    state = {}
+    for key, (read, fields) in reads.items():
+        obj = read_or_none(read)
+        state[key] = None if obj is None else _object_content(api, obj, fields)
+    return state
+
+
+def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The objects of service_objects() that differ between two readings, each with both contents."""
+    return [f"{key}:\n  before {before[key]}\n  after  {after.get(key)}" for key in before if before[key] != after.get(key)]

@@ -1,5 +1,6 @@
 """A key the pods need that the service's Secret does not hold ends in CreateContainerConfigError in
-the report: caught before anything is written when the key is one of resource_apply_secret_keys, and
+the report: caught before any workload is written when the key is one of resource_apply_secret_keys
+(the Secret the run wrote is removed again by the rollback), and
 by the rollout gate on the real node when an extra env entry references it (the kubelet's own error).
 Either way the configuration is at fault, not the release: ERROR, exit code 4."""
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from kubernetes import client
 
-from chainkit import REAL_NODE, SECRET, deployments_in, run_week
+from chainkit import REAL_NODE, SECRET, deployments_in, read_or_none, run_week
 
 MISSING_KEY = "PAYMENT_GATEWAY_KEY"
 
@@ -42,9 +43,10 @@ def test_secret_key_missing_from_the_secret_stops_before_anything_is_written(
     assert (report["verdict"], report["cause"]) == ("ERROR", "config")
     assert "CreateContainerConfigError" in report["reason"] and MISSING_KEY in report["reason"], report["reason"]
     assert report["gate"] == {"ran": False}
-    # the Secret exists (namespace_secrets ran) but no workload was created
-    secret = client.CoreV1Api(k8s_client).read_namespaced_secret(SECRET, ns)
-    assert MISSING_KEY not in (secret.data or {})
+    # no workload was created, and the Secret this first run wrote (namespace_secrets ran) was removed
+    # again by the rollback: nothing of the service is left
+    assert read_or_none(lambda: client.CoreV1Api(k8s_client).read_namespaced_secret(SECRET, ns)) is None
+    assert report["rollback"]["objects_removed"] == [f"Secret/{SECRET}"], report["rollback"]
     assert deployments_in(k8s_client, ns) == []
 
 

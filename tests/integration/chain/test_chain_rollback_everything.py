@@ -5,21 +5,30 @@ gate fails on the crashing pods and the rollback brings every object of the serv
 before the run - Secret, HPA, both Deployments, Service, PDB - and deletes the NetworkPolicy the run
 created; the checksum key stays, the record says FAIL and the run's Lease is released.
 
-The comparison here reads the API with the Kubernetes client and keeps each object's content (spec, or a
-Secret's type and data), labels and annotations, minus what the API server itself sets; it does not use
-the collection's own comparison."""
+The comparison (chainkit.service_objects) reads the API with the Kubernetes client; it does not use the
+collection's own comparison."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
-from chainkit import CANARY, REAL_NODE, SECRET, SEED_ERROR, SERVICE, STABLE, run_week, track_state
+from chainkit import (
+    CANARY,
+    REAL_NODE,
+    SECRET,
+    SEED_ERROR,
+    SERVICE,
+    STABLE,
+    differences,
+    read_or_none,
+    run_week,
+    service_objects,
+    track_state,
+)
 
 PRODUCTION_NUMBERS = {
     "deploy_replicas": 10,
@@ -33,55 +42,8 @@ WEEK4_CHANGES = {
     "deploy_pdb_min_available": "80%",
     "deploy_hpa_max": 30,
 }
-SERVER_ANNOTATIONS = {"deployment.kubernetes.io/revision", "kubectl.kubernetes.io/last-applied-configuration"}
-SERVER_SERVICE_FIELDS = {"clusterIP", "clusterIPs"}
 LEASE = f"{SERVICE}-rollout"
 CHECKSUM_KEY = f"{SECRET}-checksum-key"
-
-
-def _read(call: Callable[[], Any]) -> Any | None:
-    try:
-        return call()
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
-def _content(api: client.ApiClient, obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    raw = api.sanitize_for_serialization(obj)
-    annotations = {k: v for k, v in (raw["metadata"].get("annotations") or {}).items() if k not in SERVER_ANNOTATIONS}
-    content = {field: raw.get(field) for field in fields}
-    if raw["kind"] == "Service":
-        content["spec"] = {k: v for k, v in content["spec"].items() if k not in SERVER_SERVICE_FIELDS}
-    return {"labels": raw["metadata"].get("labels") or {}, "annotations": annotations, **content}
-
-
-def service_objects(api: client.ApiClient, ns: str) -> dict[str, Any]:
-    """Every object of the service a run may change, by kind/name (None when absent)."""
-    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
-    autoscaling, policy = client.AutoscalingV2Api(api), client.PolicyV1Api(api)
-    networking = client.NetworkingV1Api(api)
-    reads: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
-        f"Secret/{SECRET}": (lambda: core.read_namespaced_secret(SECRET, ns), ("type", "data", "immutable")),
-        f"HorizontalPodAutoscaler/{SERVICE}": (
-            lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler(SERVICE, ns), ("spec",)),
-        f"Deployment/{STABLE}": (lambda: apps.read_namespaced_deployment(STABLE, ns), ("spec",)),
-        f"Deployment/{CANARY}": (lambda: apps.read_namespaced_deployment(CANARY, ns), ("spec",)),
-        f"Service/{SERVICE}": (lambda: core.read_namespaced_service(SERVICE, ns), ("spec",)),
-        f"PodDisruptionBudget/{SERVICE}": (
-            lambda: policy.read_namespaced_pod_disruption_budget(SERVICE, ns), ("spec",)),
-        f"NetworkPolicy/{SERVICE}": (lambda: networking.read_namespaced_network_policy(SERVICE, ns), ("spec",)),
-    }
-    state = {}
-    for key, (read, fields) in reads.items():
-        obj = _read(read)
-        state[key] = None if obj is None else _content(api, obj, fields)
-    return state
-
-
-def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return [f"{key}:\n  before {before[key]}\n  after  {after.get(key)}" for key in before if before[key] != after.get(key)]
 
 
 def test_failed_week4_at_production_numbers_restores_every_object_of_the_service(
@@ -145,4 +107,4 @@ def test_failed_week4_at_production_numbers_restores_every_object_of_the_service
 
     record = json.loads(client.CoreV1Api(k8s_client).read_namespaced_config_map(f"{SERVICE}-release", ns).data["release.json"])
     assert record["runs"][-1]["verdict"] == "FAIL" and record["runs"][-1]["week"] == 4, record["runs"][-1]
-    assert _read(lambda: client.CoordinationV1Api(k8s_client).read_namespaced_lease(LEASE, ns)) is None, "the run's Lease is still held"
+    assert read_or_none(lambda: client.CoordinationV1Api(k8s_client).read_namespaced_lease(LEASE, ns)) is None, "the run's Lease is still held"
