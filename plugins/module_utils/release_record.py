@@ -447,6 +447,7 @@ def status(record: Mapping[str, Any], deployments: list[Mapping[str, Any]] | Non
         "stable": tracks.get("stable"),
         "canary": tracks.get("canary"),
         "last_run": last or None,
+        "running": record.get("running"),
     }
     rows = [
         ("service", f"{record['service']} (release {record['release']})"),
@@ -463,6 +464,11 @@ def status(record: Mapping[str, Any], deployments: list[Mapping[str, Any]] | Non
         what = f"week {last.get('week')}" if last.get("action") == WEEK else f"{last.get('action')} (week {last.get('week')})"
         cause = f" ({last['cause']})" if last.get("cause") else ""
         rows.append(("last run", f"{what} {last.get('verdict')}{cause}{forced} by {last.get('by')} at {last.get('finished')}"))
+    running = record.get("running")
+    if running:
+        rows.append(("in progress", f"week {running.get('week')} ({running.get('action')}) by {running.get('by')} since "
+                                    f"{running.get('started')}, holder {running.get('holder')}; if that run is gone, "
+                                    f"the next run restores the state before it"))
     width = max(len(row[0]) for row in rows)
     summary["table"] = [f"{key.ljust(width)}  {value}" for key, value in rows]
     return summary

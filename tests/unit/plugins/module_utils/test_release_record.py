@@ -441,3 +441,12 @@ def test_an_interrupted_run_is_an_error_that_leaves_the_release_as_it_was() -> N
 def test_no_run_in_progress_cannot_be_interrupted() -> None:
     with pytest.raises(rr.RecordError, match="no run in progress"):
         rr.record_interrupted(record(), "2026-11-26T10:30:00Z", "nothing")
+
+
+def test_status_shows_a_run_in_progress() -> None:
+    rec = rr.record_run(record(), week(record(), 1, A), RUN)
+    shown = rr.status(_started(rec, 2, A))
+    assert shown["running"]["week"] == 2
+    line = next(row for row in shown["table"] if row.startswith("in progress"))
+    assert "week 2 (week) by user ops since 2026-11-26T10:00:00Z" in line and HOLDER in line
+    assert rr.status(rec)["running"] is None and not any(row.startswith("in progress") for row in rr.status(rec)["table"])
