@@ -52,8 +52,6 @@ def release_guard(
     return {**decision, "last_week": int(last_week)}
 
 
-
-
 def _apply_run(name: str, apply: Callable[..., dict[str, Any]], record: Any, decision: Any, run: Any,
                action: str) -> dict[str, Any]:
     if not isinstance(record, dict) or "state" not in record:
