@@ -7,7 +7,22 @@ Inputs are dicts exactly as the API returns them (``kubectl get -o json``). The 
 pods of older ReplicaSets (the version being replaced) never fail the rollout.
 
 Time is an input, not something read here: how long each pod has been waiting for a node
-(``unschedulable_for``) is measured by the caller, so the decision stays a pure function.
+(``unschedulable_for``) is measured by the caller, so the decision stays a pure function. So are the
+Nodes of the new pods (``nodes``): the caller reads them when its credentials may.
+
+A new pod that is not ready because its node is lost is not the release's fault: it is reported with
+the reason ``NodeNotReady`` (the node stopped reporting) or ``NodeLost`` (the node is gone), which
+the report classes as ERROR (node-lost), so the digest is not burnt. The evidence, from the pod alone
+or from its Node when the caller read it:
+
+- the Node object is gone (read as None), or its pod is being deleted by the pod garbage collector
+  (condition DisruptionTarget, reason DeletionByPodGC): ``NodeLost``;
+- the Node's Ready condition is not True (False, or Unknown when its kubelet stopped posting status),
+  or its pod is being evicted by the node lifecycle controller (DisruptionTarget, reason
+  DeletionByTaintManager): ``NodeNotReady``;
+- the pod's Ready condition is False while ContainersReady is True and the pod has no readiness
+  gates: only the node lifecycle controller sets that (its kubelet would have set both):
+  ``NodeNotReady``.
 """
 
 from __future__ import annotations
@@ -23,6 +38,13 @@ FAILED = "failed"
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 POD_TEMPLATE_HASH = "pod-template-hash"
 UNSCHEDULABLE = "Unschedulable"
+NODE_NOT_READY = "NodeNotReady"
+NODE_LOST = "NodeLost"
+# DisruptionTarget reasons of a pod deleted because of its node (not because of the release)
+NODE_DISRUPTIONS = {
+    "DeletionByPodGC": (NODE_LOST, "is gone"),
+    "DeletionByTaintManager": (NODE_NOT_READY, "is unreachable or not ready"),
+}
 FAILING_WAITING_REASONS = frozenset(
     {
         "CrashLoopBackOff",
@@ -228,11 +250,75 @@ def find_unschedulable(
     return longest[2], longest[3], longest[0]
 
 
-def _condition(deployment: Mapping[str, Any], ctype: str) -> Mapping[str, Any] | None:
-    for condition in (deployment.get("status") or {}).get("conditions") or []:
+def _condition(obj: Mapping[str, Any], ctype: str) -> Mapping[str, Any] | None:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
         if condition.get("type") == ctype:
             return condition
     return None
+
+
+def _is_true(obj: Mapping[str, Any], ctype: str) -> bool:
+    return (_condition(obj, ctype) or {}).get("status") == "True"
+
+
+def node_loss(pod: Mapping[str, Any], nodes: Mapping[str, Mapping[str, Any] | None] | None = None) -> tuple[str, str] | None:
+    """(NodeLost or NodeNotReady, what shows it) when a pod that is not ready is so because of its node.
+
+    ``nodes`` maps node names to the Node as read (None: it does not exist); a node missing from it
+    was not read. A ready pod, or one not bound to a node, is never reported.
+    """
+    node_name = (pod.get("spec") or {}).get("nodeName")
+    if not node_name or _is_true(pod, "Ready"):
+        return None
+    disruption = _condition(pod, "DisruptionTarget") or {}
+    if disruption.get("status") == "True" and disruption.get("reason") in NODE_DISRUPTIONS:
+        reason, phrase = NODE_DISRUPTIONS[disruption["reason"]]
+        return reason, f"node {node_name} {phrase} ({(disruption.get('message') or disruption['reason']).rstrip('.')})"
+    if nodes and node_name in nodes:
+        node = nodes[node_name]
+        if node is None:
+            return NODE_LOST, f"node {node_name} no longer exists"
+        ready = _condition(node, "Ready") or {}
+        if ready.get("status") != "True":
+            since = f" since {ready['lastTransitionTime']}" if ready.get("lastTransitionTime") else ""
+            why = f": {ready['message'].rstrip('.')}" if ready.get("message") else ""
+            return NODE_NOT_READY, f"node {node_name} reports Ready={ready.get('status') or 'nothing'}{since}{why}"
+    ready = _condition(pod, "Ready") or {}
+    if (
+        ready.get("status") == "False"
+        and _is_true(pod, "ContainersReady")
+        and not (pod.get("spec") or {}).get("readinessGates")
+    ):
+        return NODE_NOT_READY, f"node {node_name} stopped reporting (the node lifecycle controller marked the pod not ready)"
+    return None
+
+
+def find_node_loss(
+    pods: Iterable[Mapping[str, Any]], nodes: Mapping[str, Mapping[str, Any] | None] | None = None
+) -> tuple[Mapping[str, Any], str, str] | None:
+    """(pod, reason, detail) of the first pod (by name) not ready because of its node, else None."""
+    for pod in sorted(pods, key=lambda p: _meta(p).get("name") or ""):
+        loss = node_loss(pod, nodes)
+        if loss is not None:
+            return pod, loss[0], loss[1]
+    return None
+
+
+def nodes_to_check(pods: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The nodes of the bound pods that are not ready (the Nodes worth reading for node_loss)."""
+    return sorted({
+        str(pod["spec"]["nodeName"]) for pod in pods
+        if (pod.get("spec") or {}).get("nodeName") and not _is_true(pod, "Ready")
+    })
+
+
+def _pod_failed(verdict: RolloutVerdict, pod: Mapping[str, Any], reason: str, what: str) -> RolloutVerdict:
+    """The verdict failed by a pod of the new ReplicaSet with no failing container: ``what`` it is."""
+    verdict.state = FAILED
+    verdict.reason = reason
+    verdict.pod = _meta(pod).get("name")
+    verdict.message = f'Deployment "{verdict.deployment}" failed: pod {verdict.pod} (ReplicaSet {verdict.new_replicaset}) {what}'
+    return verdict
 
 
 def evaluate_rollout(
@@ -242,8 +328,14 @@ def evaluate_rollout(
     max_restarts: int = 1,
     unschedulable_grace: float | None = None,
     unschedulable_for: Mapping[str, float] | None = None,
+    nodes: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> RolloutVerdict:
     """Decide whether the rollout of ``deployment`` is progressing, succeeded or failed.
+
+    A new pod not ready because its node is lost (``node_loss``; ``nodes`` are the Nodes the caller
+    read) fails the rollout with the reason NodeNotReady or NodeLost, after a failing container's
+    evidence and before an Unschedulable pod's. An old pod being deleted on a lost node is not waited
+    for: it goes away only once the Node object is deleted.
 
     A pod of the new ReplicaSet that the scheduler cannot place fails the rollout once it has been
     Unschedulable for ``unschedulable_grace`` seconds or more (``unschedulable_for`` maps pod names to
@@ -300,17 +392,21 @@ def evaluate_rollout(
         )
         return verdict
 
+    lost = find_node_loss(new_pods, nodes)
+    if lost is not None:
+        pod, reason, detail = lost
+        return _pod_failed(verdict, pod, reason, (
+            f"is not ready because its {detail}; not the release's fault: run the week again once the node is "
+            "back or replaced"
+        ))
+
     unschedulable = find_unschedulable(new_pods, unschedulable_for)
     if unschedulable is not None and unschedulable_grace is not None and unschedulable[2] >= unschedulable_grace:
         pod, condition, pending = unschedulable
-        verdict.state = FAILED
-        verdict.reason = UNSCHEDULABLE
-        verdict.pod = _meta(pod).get("name")
-        verdict.message = (
-            f'Deployment "{name}" failed: pod {verdict.pod} (ReplicaSet {verdict.new_replicaset}) is Unschedulable '
-            f"for {pending:.0f} s (grace {unschedulable_grace:g} s): {condition.get('message') or 'no message from the scheduler'}"
-        )
-        return verdict
+        return _pod_failed(verdict, pod, UNSCHEDULABLE, (
+            f"is Unschedulable for {pending:.0f} s (grace {unschedulable_grace:g} s): "
+            f"{condition.get('message') or 'no message from the scheduler'}"
+        ))
 
     progressing = _condition(deployment, "Progressing")
     if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
@@ -322,6 +418,10 @@ def evaluate_rollout(
         )
         return verdict
 
+    # A pod being deleted on a lost node never goes away by itself (no kubelet confirms it; the pod
+    # garbage collector removes it once the Node object is gone): not waited for.
+    stranded = [pod for pod in old_pods if _meta(pod).get("deletionTimestamp") and node_loss(pod, nodes) is not None]
+    old_pods = [pod for pod in old_pods if not any(pod is other for other in stranded)]
     total = int(status.get("replicas") or 0)
     if verdict.updated < desired:
         verdict.reason = "UpdatingReplicas"
@@ -345,6 +445,11 @@ def evaluate_rollout(
         verdict.state = SUCCEEDED
         verdict.reason = "RolloutComplete"
         verdict.message = f'deployment "{name}" successfully rolled out ({verdict.ready_ratio} ready)'
+    if stranded:
+        lost = sorted({str((pod.get("spec") or {}).get("nodeName")) for pod in stranded})
+        verdict.message += (
+            f"; {len(stranded)} old pod(s) being deleted on lost node(s) {', '.join(lost)} not waited for"
+        )
     if unschedulable is not None and verdict.state == PROGRESSING:
         pod, condition, pending = unschedulable
         grace = f", fails after {unschedulable_grace:g} s" if unschedulable_grace is not None else ""

@@ -15,6 +15,12 @@ Three parts:
   or the deadline passes;
 - the result (pure): ``gate_result`` builds the module's result and message from the final state.
 
+A lost node produces no event on the pods for a while (its kubelet is gone; the node lifecycle
+controller marks its pods not ready only after its grace period, and never a pod that was not ready
+yet), so every ``node_check_seconds`` while the gate waits it reads the Nodes of the pods that are not
+ready (``read_nodes``), when the credentials may read Nodes; without that right it judges from the
+pods alone (rollout_status.node_loss).
+
 A pod the scheduler cannot place produces no further events, so the loop also wakes up when the
 unschedulable grace of a pending pod runs out. That grace is measured on this process's monotonic
 clock from the moment the gate first saw the pod Unschedulable, not from the condition's
@@ -49,6 +55,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status impo
     SUCCEEDED,
     RolloutVerdict,
     evaluate_rollout,
+    nodes_to_check,
     unschedulable_condition,
 )
 
@@ -103,6 +110,8 @@ class GateRules:
 
     max_restarts: int = 1
     unschedulable_grace: float = 60
+    # how often the Nodes of the pods that are not ready are read while the gate waits
+    node_check_seconds: float = 10
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,13 @@ class GateState:
     rollouts: Mapping[str, RolloutState]
     verdicts: Mapping[str, RolloutVerdict] = field(default_factory=dict)
     watch_retries: tuple[str, ...] = ()
+    # node name -> the Node as last read (None: it does not exist), for the pods that are not ready
+    nodes: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+
+    @property
+    def unready_nodes(self) -> list[str]:
+        """The nodes of every watched pod that is bound and not ready (rollout_status.nodes_to_check)."""
+        return nodes_to_check(pod for rollout in self.rollouts.values() for pod in rollout.pods.values())
 
     @property
     def settled(self) -> bool:
@@ -156,7 +172,9 @@ def by_name(items: Iterable[Mapping[str, Any]] | None) -> dict[str, Mapping[str,
     return {item["metadata"]["name"]: item for item in items or []}
 
 
-def _judge(rollout: RolloutState, now: float, rules: GateRules) -> tuple[RolloutState, RolloutVerdict]:
+def _judge(
+    rollout: RolloutState, now: float, rules: GateRules, nodes: Mapping[str, Mapping[str, Any] | None]
+) -> tuple[RolloutState, RolloutVerdict]:
     """The rollout's verdict at ``now``; pods Unschedulable since an earlier sighting keep that time."""
     since = {
         name: rollout.unschedulable_since.get(name, now)
@@ -170,13 +188,14 @@ def _judge(rollout: RolloutState, now: float, rules: GateRules) -> tuple[Rollout
         rules.max_restarts,
         rules.unschedulable_grace,
         {name: now - seen for name, seen in since.items()},
+        nodes,
     )
     return replace(rollout, unschedulable_since=since), verdict
 
 
 def judge_all(state: GateState, now: float, rules: GateRules) -> GateState:
     """Every rollout judged again at ``now`` (at the start, and when an unschedulable grace runs out)."""
-    judged = {name: _judge(rollout, now, rules) for name, rollout in state.rollouts.items()}
+    judged = {name: _judge(rollout, now, rules, state.nodes) for name, rollout in state.rollouts.items()}
     return replace(
         state,
         rollouts={name: rollout for name, (rollout, _verdict) in judged.items()},
@@ -212,7 +231,7 @@ def apply_event(state: GateState, event: WatchEvent, now: float, rules: GateRule
         else:
             store[event.obj["metadata"]["name"]] = event.obj
         rollout = replace(rollout, **{event.kind: store})
-    rollout, verdict = _judge(rollout, now, rules)
+    rollout, verdict = _judge(rollout, now, rules, state.nodes)
     return replace(
         state,
         rollouts={**state.rollouts, event.owner: rollout},
@@ -231,33 +250,55 @@ def next_wakeup(state: GateState, now: float, rules: GateRules) -> float | None:
     return min(ends) - now if ends else None
 
 
+NodeReader = Callable[[Sequence[str]], "Mapping[str, Mapping[str, Any] | None] | None"]
+
+
 def watch_loop(
     state: GateState,
     next_event: Callable[[float], WatchEvent | None],
     deadline: float,
     rules: GateRules,
     clock: Callable[[], float] = time.monotonic,
+    read_nodes: NodeReader | None = None,
 ) -> GateState:
     """Apply events until the gate is settled or ``deadline`` (on ``clock``) has passed.
 
     ``next_event(seconds)`` returns the next event, or None when none came within ``seconds``. The
-    loop also wakes up when a pending pod's unschedulable grace runs out. An unsettled gate is judged
-    once more at the end, so a timeout's message tells how long a pod has been waiting by then.
+    loop also wakes up when a pending pod's unschedulable grace runs out, and every
+    ``rules.node_check_seconds`` while a pod is not ready, to read the Nodes of such pods with
+    ``read_nodes(names)`` (it returns the Nodes read, None for one that does not exist, or None when
+    they cannot be read this time). An unsettled gate is judged once more at the end, so a timeout's
+    message tells how long a pod has been waiting by then.
     """
+    node_check = clock() + rules.node_check_seconds if read_nodes is not None else 0.0
     while not state.settled:
         now = clock()
         remaining = deadline - now
         if remaining <= 0:
             break
-        wakeup = next_wakeup(state, now, rules)
+        wakeups = [w for w in (next_wakeup(state, now, rules), node_check - now if read_nodes else None) if w is not None]
+        wakeup = max(0.0, min(wakeups)) if wakeups else None
         event = next_event(remaining if wakeup is None else min(remaining, wakeup))
         if event is not None:
             state = apply_event(state, event, clock(), rules)
-        elif wakeup is not None and wakeup < remaining:
-            state = judge_all(state, clock(), rules)
-        else:
+        elif wakeup is None or wakeup >= remaining:
             break
+        if read_nodes is not None and clock() >= node_check and not state.settled:
+            node_check = clock() + rules.node_check_seconds
+            state = judge_all(_with_nodes(state, read_nodes), clock(), rules)
+        elif event is None:
+            state = judge_all(state, clock(), rules)
     return state if state.settled else judge_all(state, clock(), rules)
+
+
+def _with_nodes(state: GateState, read_nodes: NodeReader) -> GateState:
+    """The state with the Nodes of its pods that are not ready read again (kept as they were when
+    they cannot be read this time)."""
+    names = state.unready_nodes
+    if not names:
+        return replace(state, nodes={})
+    nodes = read_nodes(names)
+    return state if nodes is None else replace(state, nodes=dict(nodes))
 
 
 def _rollout_report(verdict: RolloutVerdict) -> dict[str, Any]:
@@ -411,6 +452,14 @@ class _Api:
 
     def list_objects(self, kind: str, **selectors: str) -> dict[str, Any]:
         return _raw(self.list_fn(kind)(self.namespace, _preload_content=False, **selectors))
+
+    def read_node(self, name: str) -> dict[str, Any] | None:
+        try:
+            return _raw(self.core.read_node(name, _preload_content=False))
+        except ApiException as exc:
+            if getattr(exc, "status", None) == 404:
+                return None
+            raise
 
     def log(self, pod: str, container: str, lines: int, previous: bool) -> list[str]:
         text = self.core.read_namespaced_pod_log(
@@ -597,6 +646,31 @@ def _start_watches(
             ).start()
 
 
+class _NodeReader:
+    """read_nodes of watch_loop: one try per check (the next check tries again); once the API says
+    the credentials may not read Nodes (403), it stops reading them and the gate judges from the pods."""
+
+    def __init__(self, api: _Api) -> None:
+        self.api = api
+        self.allowed = True
+
+    def __call__(self, names: Sequence[str]) -> dict[str, Mapping[str, Any] | None] | None:
+        if not self.allowed:
+            return None
+        nodes: dict[str, Mapping[str, Any] | None] = {}
+        for name in names:
+            try:
+                nodes[name] = self.api.read_node(name)
+            except ApiException as exc:
+                self.allowed = status_of(exc) != 403
+                return None
+            except Exception as exc:  # the connection itself: tried again at the next check
+                if transient(exc):
+                    return None
+                raise
+        return nodes
+
+
 def _queue_reader(events: "queue.Queue[WatchEvent]") -> Callable[[float], WatchEvent | None]:
     def next_event(seconds: float) -> WatchEvent | None:
         try:
@@ -639,7 +713,7 @@ def run_rollout_gate(
         stop = threading.Event()
         try:
             _start_watches(api, state, versions, events, stop, deadline, outages)
-            state = watch_loop(state, _queue_reader(events), deadline, rules)
+            state = watch_loop(state, _queue_reader(events), deadline, rules, read_nodes=_NodeReader(api))
         finally:
             stop.set()
     elapsed = round(time.monotonic() - start, 3)

@@ -14,12 +14,20 @@ description:
   - Follows the rollout of one or more Deployments through the Kubernetes API's watch on the Deployment,
     its ReplicaSets and its pods, and re-evaluates the rollout on every event (no polling).
   - Succeeds when every Deployment has observed its latest generation, all replicas are updated, ready and
-    available, and no pod of an older ReplicaSet is left (terminating pods count as left).
+    available, and no pod of an older ReplicaSet is left (terminating pods count as left, except those being
+    deleted on a lost node, which no kubelet will ever confirm; they go away only once the Node object is deleted).
   - Fails as soon as a pod of the NEW ReplicaSet shows C(CrashLoopBackOff), C(ImagePullBackOff),
     C(ErrImagePull), C(InvalidImageName), C(CreateContainerConfigError), C(CreateContainerError),
     C(RunContainerError), an C(OOMKilled) termination, more than O(max_restarts) restarts (init containers
     included), when a pod of the new ReplicaSet stays C(Unschedulable) for O(unschedulable_grace) seconds, or
     when the Deployment reports C(ProgressDeadlineExceeded). Pods of older ReplicaSets never fail the gate.
+  - Fails with the reason C(NodeNotReady) or C(NodeLost) when a pod of the new ReplicaSet is not ready because
+    its node is lost, which is not the release's fault (the report classes it ERROR). The evidence is that the pod's
+    Node is gone or its C(Ready) condition is not C(True) (the gate reads the Nodes of the pods that are not
+    ready every 10 s while it waits, when the credentials may C(get) Nodes; without that right it judges from
+    the pods alone), the pod is being deleted by the pod garbage collector or evicted from an unreachable node
+    (condition C(DisruptionTarget)), or the node lifecycle controller marked it not ready (C(Ready) false while
+    C(ContainersReady) is true).
   - On failure it returns the pod, container, reason, exit code and the last O(log_lines) lines of the failed
     container's previous log (or current log), and quotes the first error line in the message.
   - Values listed in O(redact) are masked in everything it returns.
@@ -96,13 +104,14 @@ pod:
   type: str
   sample: finance-service-6c9d8f7b5-h8d2k
 container:
-  description: The container that failed (may be an init container); null for C(Unschedulable).
+  description: The container that failed (may be an init container); null for C(Unschedulable), C(NodeNotReady)
+    and C(NodeLost).
   returned: failure of a pod
   type: str
 reason:
   description: Why the gate failed, for example C(CrashLoopBackOff), C(OOMKilled), C(RestartLimitExceeded),
-    C(Unschedulable), C(ProgressDeadlineExceeded), C(Timeout), or C(ApiUnavailable) (the timeout passed while the
-    Kubernetes API could not be reached, so the rollout itself was not judged).
+    C(Unschedulable), C(NodeNotReady), C(NodeLost), C(ProgressDeadlineExceeded), C(Timeout), or C(ApiUnavailable)
+    (the timeout passed while the Kubernetes API could not be reached, so the rollout itself was not judged).
   returned: failure
   type: str
 message:

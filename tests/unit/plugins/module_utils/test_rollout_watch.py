@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from kubernetes.client import ApiClient, Configuration
@@ -659,3 +660,68 @@ def test_the_log_of_the_failed_container_has_a_short_budget_of_its_own(deadline,
     retrier = rollout_watch.log_retrier(deadline, now)
     assert retrier.deadline == expected
     assert retrier.log.merged() == []
+
+
+class Nodes:
+    """read_nodes of watch_loop: answers in turn from ``answers`` (the last one again and again) and
+    keeps the clock's time and the names of each call."""
+
+    def __init__(self, replay: Replay, *answers) -> None:
+        self.replay = replay
+        self.answers = list(answers)
+        self.calls: list[tuple[float, list[str]]] = []
+
+    def __call__(self, names):
+        self.calls.append((self.replay.now, list(names)))
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+READY_NODE = {"metadata": {"name": "kwok-node-0"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+
+
+@pytest.mark.parametrize(
+    ("answers", "state", "reason", "checks"),
+    [
+        # the node is there and ready at the first check, gone at the second: NodeLost then
+        (({"kwok-node-0": READY_NODE}, {"kwok-node-0": None}), FAILED, "NodeLost", [10.0, 20.0]),
+        # the node stopped reporting: its Ready condition is Unknown
+        (({"kwok-node-0": {"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}},), FAILED, "NodeNotReady", [10.0]),
+        # Nodes cannot be read (forbidden, or the API away): judged from the pods until the deadline
+        ((None,), PROGRESSING, "OldReplicasPending", [10.0, 20.0, 30.0, 40.0, 50.0]),
+        # the node is ready all along: the pod is just slow; read every 10 s, nothing changes
+        (({"kwok-node-0": READY_NODE},), PROGRESSING, "OldReplicasPending", [10.0, 20.0, 30.0, 40.0, 50.0]),
+    ],
+    ids=["node-gone", "node-unknown", "cannot-read", "node-ready"],
+)
+def test_the_loop_reads_the_nodes_of_the_pods_that_are_not_ready(answers, state, reason, checks):
+    gate, events = recorded("slow_healthy")
+    replay = Replay(events)
+    nodes = Nodes(replay, *answers)
+    final = watch_loop(gate, replay.next_event, deadline=55.0, rules=RULES, clock=replay.clock, read_nodes=nodes)
+    verdict = final.verdicts["finance-service"]
+    assert (verdict.state, verdict.reason) == (state, reason), verdict.message
+    assert nodes.calls == [(at, ["kwok-node-0"]) for at in checks]
+    if state == FAILED:
+        assert verdict.pod == "finance-service-02c75acd7e-m3c8z" and verdict.container is None
+        assert replay.now == checks[-1]
+
+
+def test_the_loop_reads_no_node_while_every_pod_is_ready():
+    gate, events = recorded("healthy")
+    replay = Replay(events)
+    nodes = Nodes(replay, {})
+    final = watch_loop(gate, replay.next_event, deadline=300.0, rules=RULES, clock=replay.clock, read_nodes=nodes)
+    assert final.verdicts["finance-service"].state == SUCCEEDED
+    assert nodes.calls == []
+
+
+def test_the_node_reader_stops_after_a_refusal_and_tries_again_after_an_outage():
+    api = mock.Mock()
+    reader = rollout_watch._NodeReader(api)
+    api.read_node.side_effect = [ApiException(status=503), {"metadata": {"name": "n"}}, None]
+    assert reader(["n"]) is None and reader.allowed  # the API away: next time again
+    assert reader(["n", "gone"]) == {"n": {"metadata": {"name": "n"}}, "gone": None}
+    api.read_node.side_effect = ApiException(status=403, reason="Forbidden")
+    assert reader(["n"]) is None and not reader.allowed
+    api.read_node.side_effect = AssertionError("read after a refusal")
+    assert reader(["n"]) is None
