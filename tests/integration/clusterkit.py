@@ -8,6 +8,7 @@ import fcntl
 import os
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -192,3 +193,66 @@ def uninstall_crd(api: client.ApiClient, wait: Any) -> None:
         if exc.status != 404:
             raise
     wait(lambda: not crd_installed(api), timeout=120, message="PrometheusRule CRD deleted")
+
+
+DYING_NODE_TAINT = "vextrus.io/test-node"
+
+
+def _ready_now(since: str) -> dict[str, str]:
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+            "lastHeartbeatTime": now, "lastTransitionTime": since}
+
+
+@contextmanager
+def dying_node(api: client.ApiClient, heartbeat_seconds: float = 5) -> Iterator[dict[str, Any]]:
+    """A Node of its own whose 'kubelet' (a thread here) posts its Ready status every few seconds until
+    ``stop`` is set: then the control plane sees what it sees of a machine that dies (the node
+    lifecycle controller marks it Ready Unknown after its grace period). Tainted (``taint``: key,
+    value and effect) so that only pods that tolerate it go there (``selector`` picks it); deleted
+    at the end. Yields {"name", "stop", "selector", "toleration"}."""
+    core = client.CoreV1Api(api)
+    name = unique_name("dying-node")
+    template = core.read_node("kwok-node-0")
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    core.create_node({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                              DYING_NODE_TAINT: name}},
+        "spec": {"taints": [{"key": DYING_NODE_TAINT, "value": name, "effect": "NoSchedule"}]},
+        "status": {
+            "capacity": template.status.capacity,
+            "allocatable": template.status.allocatable,
+            "addresses": [{"type": "Hostname", "address": name}],
+            "conditions": [_ready_now(since)],
+        },
+    })
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        while not stop.wait(heartbeat_seconds):
+            core.patch_node_status(name, {"status": {"conditions": [_ready_now(since)]}})
+
+    beating = threading.Thread(target=heartbeat, name=f"kubelet of {name}", daemon=True)
+    beating.start()
+    try:
+        yield {
+            "name": name,
+            "stop": stop,
+            "selector": {DYING_NODE_TAINT: name},
+            "toleration": {"key": DYING_NODE_TAINT, "operator": "Equal", "value": name, "effect": "NoSchedule"},
+        }
+    finally:
+        stop.set()
+        beating.join(timeout=30)
+        try:
+            core.delete_node(name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+def pods_on(api: client.ApiClient, namespace: str, node: str) -> list[str]:
+    """The names of the namespace's pods bound to the node."""
+    return [p.metadata.name for p in client.CoreV1Api(api).list_namespaced_pod(namespace).items if p.spec.node_name == node]
