@@ -5,7 +5,8 @@ intended state (goal 0 for every row).
   apiserver restart in gate    week 1; kube-apiserver stopped for 8 s while the gate waits for pods
   apiserver restart in apply   week 1; the same, right as the apply starts (the HPA exists)
   registry down in push        week 1 that builds; the registry stopped once the image build starts
-  node lost in week 4          not measured: the gate does not tell a lost node yet (issue 13, item 8)
+  node lost in week 2          week 2 moves the pods to a node of the bench's own whose kubelet dies once
+                               a pod is bound to it (the node lifecycle controller marks it Unknown)
   SIGKILL mid-apply            week 2 killed right after its HPA apply; the next week 2 (after the
                                lease's TTL) is the run measured
   concurrent run               two week 2 runs started together; the one refused is the run measured
@@ -45,8 +46,8 @@ os.environ.setdefault("VEXTRUS_TEST_REPOSITORY", f"vextrus-bench/{BENCH_ID}/fina
 sys.path[:0] = [str(HERE.parent), str(ROOT / "tests" / "integration"), str(ROOT / "tests" / "integration" / "chain")]
 
 import benchkit  # the bench folder's shared helpers (bench/benchkit.py)
-from chainkit import REAL_NODE, SERVICE, read_or_none, run_week, service_objects, start_week
-from clusterkit import delete_namespace
+from chainkit import REAL_NODE, SERVICE, differences, read_or_none, run_week, service_objects, start_week
+from clusterkit import delete_namespace, dying_node, pods_on
 from kubernetes import client, config
 
 WHO = "fault_recovery"
@@ -219,8 +220,20 @@ def registry_in_push(bench: Bench) -> Row:
     return row
 
 
-def node_lost() -> Row:
-    return Row("node lost in week 4", "ERROR (node-lost)", note="not measured: the gate does not tell a lost node yet")
+def node_lost(bench: Bench) -> Row:
+    row = Row("node lost in week 2", "ERROR (node-lost)")
+    ns = bench.namespace("node")
+    bench.week1(ns, "node")
+    before = service_objects(bench.api, ns)
+    with dying_node(bench.api) as node:
+        extra = {"deploy_node_selector": node["selector"], "deploy_tolerations": [node["toleration"]]}
+        run = _while_running(lambda: bench.week(2, ns, "node", extra), lambda: bool(pods_on(bench.api, ns, node["name"])),
+                             node["stop"].set)
+    _outcome(row, run)
+    gate = (run.report or {}).get("gate") or {}
+    row.note = f"gate: {gate.get('reason', '-')} after {gate.get('elapsed', '-')} s (the node controller's grace ~50 s)"
+    row.different = len(differences(before, service_objects(bench.api, ns)))
+    return row
 
 
 def sigkill_mid_apply(bench: Bench) -> Row:
@@ -271,7 +284,7 @@ ROWS: dict[str, Callable[[Bench], Row]] = {
     "gate": apiserver_in_gate,
     "apply": apiserver_in_apply,
     "registry": registry_in_push,
-    "node": lambda bench: node_lost(),
+    "node": node_lost,
     "kill": sigkill_mid_apply,
     "concurrent": concurrent_run,
 }
