@@ -1,8 +1,8 @@
 """The API server restarts in the middle of a week (localcluster/apiserver.sh restart: stopped, down
-for eight seconds, started again), once while the gate watches a slow-starting rollout and once right
-as the apply starts. Both weeks still pass: the gate lists its objects again after the outage and
-its result (and the report) shows the outage; the role's reads and server-side applies try again
-(retries/until with the api_transient filter).
+for eight seconds, started again), once right as the apply starts and once while the gate watches a
+slow-starting rollout, both in the same week 1. The week still passes: the role's reads and
+server-side applies try again (retries/until with the api_transient filter); the gate lists its
+objects again after the outage and its result (and the report) shows the outage.
 
 Restarting kube-apiserver breaks every other run against the cluster: these tests run alone
 (marker serial)."""
@@ -13,15 +13,15 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from chainkit import CANARY, REAL_NODE, ROOT, SERVICE, live_pods, pod_ready, run_week
-from clusterkit import exists
+from chainkit import CANARY, REAL_NODE, ROOT, SERVICE, live_pods, pod_ready, run_week, unique_namespace
+from clusterkit import delete_namespace, exists
 from playbookrun import WeekRun
 
 pytestmark = pytest.mark.serial
@@ -42,58 +42,36 @@ def _restart_apiserver() -> float:
     return time.monotonic() - started
 
 
-Restart = Callable[[str, dict[str, Any], Callable[[str], bool]], tuple[WeekRun, float]]
-
-
-@pytest.fixture
-def week_with_a_restart(
-    good_image: str, new_namespace: Callable[[str], str], chain_vault: Path, tmp_path: Path
-) -> Restart:
-    """week_with_a_restart(label, extra, ready) -> (the WeekRun, seconds the API server was away):
-    week 1 of the session's good image in a new namespace, run in a thread, and the API server
-    restarted once ready(namespace) is true (polled every 0.2 s; the test fails if the week ends first)."""
-
-    def run(label: str, extra: dict[str, Any], ready: Callable[[str], bool]) -> tuple[WeekRun, float]:
-        ns = new_namespace(label)
-        done: list[WeekRun] = []
-        values = {**REAL_NODE, "rollout_image": good_image, **extra}
-        thread = threading.Thread(
-            target=lambda: done.append(run_week(1, ns, tmp_path / "report", chain_vault, values)), name="week", daemon=True
-        )
-        thread.start()
-        try:
-            deadline = time.monotonic() + 600
-            while thread.is_alive() and not ready(ns):
-                assert time.monotonic() < deadline, "the moment for the restart did not come within 600 s"
-                time.sleep(0.2)
-            assert thread.is_alive(), f"the week ended before the restart:\n{done[0].tail() if done else ''}"
-            outage = _restart_apiserver()
-        finally:
-            thread.join(timeout=1200)
-            # whatever happened, the cluster keeps its API server (a no-op when it runs)
-            subprocess.run(["bash", str(ROOT / "localcluster" / "apiserver.sh"), "start"], check=True, timeout=240)
-        assert done, "the week did not end within 20 minutes"
-        return done[0], outage
-
-    return run
-
-
-def _prometheus_rules(k8s_client: client.ApiClient) -> bool:
-    """Whether the cluster has the PrometheusRule API (resource_apply applies a rule last when it has)."""
-    return exists(lambda: client.ApiextensionsV1Api(k8s_client).read_custom_resource_definition(
-        "prometheusrules.monitoring.coreos.com"))
-
-
-def test_an_api_server_restart_during_the_gate_is_ridden_out(
-    week_with_a_restart: Restart, k8s_client: client.ApiClient
-) -> None:
+@pytest.fixture(scope="module")
+def restarted_week(
+    good_image: str, k8s_client: client.ApiClient, chain_vault: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Week 1 of the session's good image in a new namespace, run in a thread, with the API server
+    restarted twice: right as the apply starts (the HPA, the first object, exists) and while the gate
+    watches pods that are not ready yet (their /health/ready answers 503 for STARTUP_DELAY_MS). The
+    test fails if the week ends before either moment. One week for both faults: a restart breaks
+    every other run, so these tests run alone, and one run costs half as much of that time."""
+    ns = unique_namespace("api-faults")
+    autoscaling = client.AutoscalingV2Api(k8s_client)
     networking = client.NetworkingV1Api(k8s_client)
     custom = client.CustomObjectsApi(k8s_client)
     with_rules = _prometheus_rules(k8s_client)
+    done: list[WeekRun] = []
+    values = {**REAL_NODE, "rollout_image": good_image,
+              "resource_apply_env": [{"name": "STARTUP_DELAY_MS", "value": str(STARTUP_DELAY_MS)}]}
+    thread = threading.Thread(
+        target=lambda: done.append(run_week(1, ns, tmp_path_factory.mktemp("api-faults"), chain_vault, values)),
+        name="week", daemon=True,
+    )
+
+    def applying() -> bool:
+        return exists(lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler(SERVICE, ns))
+
     applied: dict[str, float] = {}
 
-    def gate_watching(ns: str) -> bool:
-        """The apply's last object is there, a few seconds ago (the gate watches by then)."""
+    def gate_watching() -> bool:
+        """The apply's last object is there, a few seconds ago (the gate watches by then), and so are
+        the canary's pods, none ready yet."""
         if not applied:
             last = (lambda: custom.get_namespaced_custom_object("monitoring.coreos.com", "v1", ns, "prometheusrules", SERVICE)) \
                 if with_rules else (lambda: networking.read_namespaced_network_policy(SERVICE, ns))
@@ -102,41 +80,67 @@ def test_an_api_server_restart_during_the_gate_is_ridden_out(
             return False
         if time.monotonic() - applied["at"] < 6:
             return False
+        # the controllers may need a while after the first restart before the canary's pods exist
         canary = live_pods(k8s_client, ns, "canary")
-        assert canary and not any(pod_ready(p) for p in canary), "the canary was ready before the restart"
+        if not canary:
+            return False
+        assert not any(pod_ready(p) for p in canary), "the canary was ready before the restart"
         return True
 
-    run, outage = week_with_a_restart(
-        "api-gate", {"resource_apply_env": [{"name": "STARTUP_DELAY_MS", "value": str(STARTUP_DELAY_MS)}]}, gate_watching
-    )
+    outages: dict[str, float] = {}
+    thread.start()
+    try:
+        for moment, ready in (("apply", applying), ("gate", gate_watching)):
+            deadline = time.monotonic() + 600
+            while thread.is_alive() and not ready():
+                assert time.monotonic() < deadline, f"the moment for the restart in the {moment} did not come within 600 s"
+                time.sleep(0.2)
+            assert thread.is_alive(), f"the week ended before the restart in the {moment}:\n{done[0].tail() if done else ''}"
+            outages[moment] = _restart_apiserver()
+    finally:
+        thread.join(timeout=1200)
+        # whatever happened, the cluster keeps its API server (a no-op when it runs)
+        subprocess.run(["bash", str(ROOT / "localcluster" / "apiserver.sh"), "start"], check=True, timeout=240)
+    assert done, "the week did not end within 20 minutes"
+    try:
+        yield {"run": done[0], "outages": outages, "namespace": ns}
+    finally:
+        delete_namespace(k8s_client, ns)
+
+
+def _prometheus_rules(k8s_client: client.ApiClient) -> bool:
+    """Whether the cluster has the PrometheusRule API (resource_apply applies a rule last when it has)."""
+    return exists(lambda: client.ApiextensionsV1Api(k8s_client).read_custom_resource_definition(
+        "prometheusrules.monitoring.coreos.com"))
+
+
+def test_the_week_passes_through_both_restarts(restarted_week: dict[str, Any], k8s_client: client.ApiClient) -> None:
+    run = restarted_week["run"]
     assert run.rc == 0, run.tail()
     report = run.report
     assert report is not None and report["verdict"] == "PASS", run.tail()
     assert report["gate"]["passed"] and report["smoke"]["passed"], report
-    # the gate saw the outage: one (the watches' outages merged), about as long as the API was away
+    assert all(pod_ready(p) for p in live_pods(k8s_client, restarted_week["namespace"], "canary")), f"{CANARY} not ready after the PASS"
+    for moment, outage in restarted_week["outages"].items():
+        assert outage <= 15, f"the API server was unavailable {outage:.1f} s in the {moment} (at most 15 s)"
+
+
+def test_an_api_server_restart_during_the_gate_is_ridden_out(restarted_week: dict[str, Any]) -> None:
+    run = restarted_week["run"]
+    report = run.report
+    assert report is not None, run.tail()
+    # the gate saw its outage: one (the watches' outages merged), about as long as the API was away
     outages = report["gate"]["api_outages"]
     assert len(outages) == 1, outages
-    assert outages[0]["ended"] is True and 0.8 * DOWN_SECONDS <= outages[0]["seconds"] <= outage + 5, outages
+    assert outages[0]["ended"] is True and 0.8 * DOWN_SECONDS <= outages[0]["seconds"] <= restarted_week["outages"]["gate"] + 5, outages
     assert run.report_path is not None and "API outage" in run.report_path.with_suffix(".md").read_text(), run.report_path
-    ns = report["namespace"]
-    assert all(pod_ready(p) for p in live_pods(k8s_client, ns, "canary")), f"{CANARY} not ready after the PASS"
-    assert outage <= 15, f"the API server was unavailable {outage:.1f} s (at most 15 s)"
 
 
 def test_an_api_server_restart_as_the_apply_starts_is_ridden_out(
-    week_with_a_restart: Restart, k8s_client: client.ApiClient, good_image: str
+    restarted_week: dict[str, Any], k8s_client: client.ApiClient, good_image: str
 ) -> None:
-    autoscaling = client.AutoscalingV2Api(k8s_client)
-
-    def applying(ns: str) -> bool:
-        """The HPA is the first object resource_apply applies: the Deployments and the rest come during the outage."""
-        return exists(lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler(SERVICE, ns))
-
-    run, outage = week_with_a_restart("api-apply", {}, applying)
-    assert run.rc == 0, run.tail()
-    assert run.report is not None and run.report["verdict"] == "PASS", run.tail()
+    run = restarted_week["run"]
     # the applies met the outage and were tried again, not failed
     assert re.search(r"FAILED - RETRYING: \[localhost\]: ", run.output), run.tail()
-    ns = run.report["namespace"]
-    assert sorted(p.spec.containers[0].image for p in live_pods(k8s_client, ns, "canary")) == [good_image], run.tail()
-    assert outage <= 15, f"the API server was unavailable {outage:.1f} s (at most 15 s)"
+    canary = live_pods(k8s_client, restarted_week["namespace"], "canary")
+    assert sorted(p.spec.containers[0].image for p in canary) == [good_image], run.tail()
