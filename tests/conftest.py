@@ -7,6 +7,8 @@ tests/pytest.sh runs them: `-n 2 --dist loadfile`); docs/testing.md explains the
   tests of each directory in ONE_WORKER_DIRECTORIES too (session fixtures too costly to make once
   per worker). pytest-xdist's own `--dist loadgroup` cannot group by marker under pytest 9 (it
   renames node ids, which pytest 9 no longer allows), so the rule goes by path, here.
+- The tests of NOCLUSTER_DIRECTORIES are marked nocluster: they need neither the cluster nor the
+  real node, and tests/pytest.sh runs them beside the serial pass, whose tests leave a core idle.
 - Order in a worker's collection, which is the order the work units are handed out in: first
   the units that run for minutes as a whole (a directory unit, the files directly in
   tests/integration such as the molecule scenarios), then the other integration tests, then the
@@ -25,10 +27,25 @@ TESTS = Path(__file__).resolve().parent
 INTEGRATION = TESTS / "integration"
 # Directories (under tests/) whose tests share one worker.
 ONE_WORKER_DIRECTORIES = ("integration/packaging",)
+# Directories (under tests/) whose tests need neither the cluster nor the real node (the Docker engine
+# and the registry at most): marked nocluster, run beside the serial pass (tests/pytest.sh).
+NOCLUSTER_DIRECTORIES = ("unit", "awx", "integration/image_build")
 
 
-def pytest_configure() -> None:
+def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("VEXTRUS_TEST_RUN", uuid.uuid4().hex[:10])
+    config.addinivalue_line(
+        "markers",
+        "nocluster: needs neither the Kubernetes cluster nor the real node (tests/pytest.sh runs these "
+        "beside the serial pass; set by directory, NOCLUSTER_DIRECTORIES)",
+    )
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Marks the tests of NOCLUSTER_DIRECTORIES nocluster."""
+    path = Path(item.path).resolve()
+    if any(path.is_relative_to(TESTS / name) for name in NOCLUSTER_DIRECTORIES):
+        item.add_marker(pytest.mark.nocluster)
 
 
 def work_unit(rootpath: Path, nodeid: str) -> str:
