@@ -329,13 +329,18 @@ def evaluate_rollout(
     unschedulable_grace: float | None = None,
     unschedulable_for: Mapping[str, float] | None = None,
     nodes: Mapping[str, Mapping[str, Any] | None] | None = None,
+    node_lost_grace: float | None = None,
+    node_lost_for: Mapping[str, float] | None = None,
 ) -> RolloutVerdict:
     """Decide whether the rollout of ``deployment`` is progressing, succeeded or failed.
 
     A new pod not ready because its node is lost (``node_loss``; ``nodes`` are the Nodes the caller
     read) fails the rollout with the reason NodeNotReady or NodeLost, after a failing container's
-    evidence and before an Unschedulable pod's. An old pod being deleted on a lost node is not waited
-    for: it goes away only once the Node object is deleted.
+    evidence and before an Unschedulable pod's, once that evidence has lasted ``node_lost_grace``
+    seconds (``node_lost_for`` maps pod names to the seconds the caller has seen it; None: at once).
+    A control plane back from an outage marks every node not ready for a few seconds, hence the
+    grace. An old pod being deleted on a node lost as long is not waited for: it goes away only once
+    the Node object is deleted.
 
     A pod of the new ReplicaSet that the scheduler cannot place fails the rollout once it has been
     Unschedulable for ``unschedulable_grace`` seconds or more (``unschedulable_for`` maps pod names to
@@ -392,7 +397,10 @@ def evaluate_rollout(
         )
         return verdict
 
-    lost = find_node_loss(new_pods, nodes)
+    def lasted(pod: Mapping[str, Any]) -> bool:
+        return node_lost_grace is None or (node_lost_for or {}).get(str(_meta(pod).get("name")), 0.0) >= node_lost_grace
+
+    lost = find_node_loss([pod for pod in new_pods if lasted(pod)], nodes)
     if lost is not None:
         pod, reason, detail = lost
         return _pod_failed(verdict, pod, reason, (
@@ -420,7 +428,9 @@ def evaluate_rollout(
 
     # A pod being deleted on a lost node never goes away by itself (no kubelet confirms it; the pod
     # garbage collector removes it once the Node object is gone): not waited for.
-    stranded = [pod for pod in old_pods if _meta(pod).get("deletionTimestamp") and node_loss(pod, nodes) is not None]
+    stranded = [
+        pod for pod in old_pods if _meta(pod).get("deletionTimestamp") and lasted(pod) and node_loss(pod, nodes) is not None
+    ]
     old_pods = [pod for pod in old_pods if not any(pod is other for other in stranded)]
     total = int(status.get("replicas") or 0)
     if verdict.updated < desired:

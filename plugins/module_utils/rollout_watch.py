@@ -55,6 +55,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status impo
     SUCCEEDED,
     RolloutVerdict,
     evaluate_rollout,
+    node_loss,
     nodes_to_check,
     unschedulable_condition,
 )
@@ -112,6 +113,10 @@ class GateRules:
     unschedulable_grace: float = 60
     # how often the Nodes of the pods that are not ready are read while the gate waits
     node_check_seconds: float = 10
+    # how long a pod's node must look lost before the gate fails on it: a control plane back from an
+    # outage marks every node not ready for a few seconds (the node lifecycle controller's
+    # "FullDisruption"), and its kubelets mark their pods ready again within seconds
+    node_lost_grace: float = 60
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,8 @@ class RolloutState:
     pods: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # pod name -> monotonic time at which the gate first saw the pod Unschedulable
     unschedulable_since: Mapping[str, float] = field(default_factory=dict)
+    # pod name -> monotonic time at which the gate first saw the pod's node lost (rollout_status.node_loss)
+    node_lost_since: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,6 +188,11 @@ def _judge(
         for name, pod in rollout.pods.items()
         if unschedulable_condition(pod) is not None
     }
+    lost = {
+        name: rollout.node_lost_since.get(name, now)
+        for name, pod in rollout.pods.items()
+        if node_loss(pod, nodes) is not None
+    }
     verdict = evaluate_rollout(
         rollout.deployment,
         list(rollout.replicasets.values()),
@@ -189,8 +201,10 @@ def _judge(
         rules.unschedulable_grace,
         {name: now - seen for name, seen in since.items()},
         nodes,
+        rules.node_lost_grace,
+        {name: now - seen for name, seen in lost.items()},
     )
-    return replace(rollout, unschedulable_since=since), verdict
+    return replace(rollout, unschedulable_since=since, node_lost_since=lost), verdict
 
 
 def judge_all(state: GateState, now: float, rules: GateRules) -> GateState:
@@ -240,12 +254,14 @@ def apply_event(state: GateState, event: WatchEvent, now: float, rules: GateRule
 
 
 def next_wakeup(state: GateState, now: float, rules: GateRules) -> float | None:
-    """Seconds until the next pending pod reaches its grace (the scheduler sends no event then)."""
+    """Seconds until the next pending pod, or pod on a lost node, reaches its grace (no event comes then)."""
     ends = [
-        seen + rules.unschedulable_grace
+        seen + grace
         for rollout in state.rollouts.values()
-        for seen in rollout.unschedulable_since.values()
-        if seen + rules.unschedulable_grace > now
+        for since, grace in ((rollout.unschedulable_since, rules.unschedulable_grace),
+                             (rollout.node_lost_since, rules.node_lost_grace))
+        for seen in since.values()
+        if seen + grace > now
     ]
     return min(ends) - now if ends else None
 

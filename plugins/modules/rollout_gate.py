@@ -15,14 +15,17 @@ description:
     its ReplicaSets and its pods, and re-evaluates the rollout on every event (no polling).
   - Succeeds when every Deployment has observed its latest generation, all replicas are updated, ready and
     available, and no pod of an older ReplicaSet is left (terminating pods count as left, except those being
-    deleted on a lost node, which no kubelet will ever confirm; they go away only once the Node object is deleted).
+    deleted on a node lost for 60 s, which no kubelet will ever confirm; they go away only once the Node object is
+    deleted).
   - Fails as soon as a pod of the NEW ReplicaSet shows C(CrashLoopBackOff), C(ImagePullBackOff),
     C(ErrImagePull), C(InvalidImageName), C(CreateContainerConfigError), C(CreateContainerError),
     C(RunContainerError), an C(OOMKilled) termination, more than O(max_restarts) restarts (init containers
     included), when a pod of the new ReplicaSet stays C(Unschedulable) for O(unschedulable_grace) seconds, or
     when the Deployment reports C(ProgressDeadlineExceeded). Pods of older ReplicaSets never fail the gate.
-  - Fails with the reason C(NodeNotReady) or C(NodeLost) when a pod of the new ReplicaSet is not ready because
-    its node is lost, which is not the release's fault (the report classes it ERROR). The evidence is that the pod's
+  - Fails with the reason C(NodeNotReady) or C(NodeLost) when a pod of the new ReplicaSet has not been ready for
+    60 s because its node is lost, which is not the release's fault (the report classes it ERROR); the 60 s
+    keep a control plane back from an outage, which marks every node not ready for a few seconds, from failing
+    the gate. The evidence is that the pod's
     Node is gone or its C(Ready) condition is not C(True) (the gate reads the Nodes of the pods that are not
     ready every 10 s while it waits, when the credentials may C(get) Nodes; without that right it judges from
     the pods alone), the pod is being deleted by the pod garbage collector or evicted from an unreachable node

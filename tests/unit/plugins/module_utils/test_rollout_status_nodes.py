@@ -159,3 +159,16 @@ def test_an_old_pod_being_deleted_on_a_lost_node_is_not_waited_for(nodes, state,
     assert (verdict.state, verdict.reason) == (state, reason), verdict.message
     assert (f"1 old pod(s) being deleted on lost node(s) {NODE} not waited for" in verdict.message) is (state == SUCCEEDED)
     assert old["spec"]["nodeName"] == NODE
+
+
+@pytest.mark.parametrize(("seen_for", "state"), [(None, SUCCEEDED), (0.0, SUCCEEDED), (59.9, SUCCEEDED), (60.0, FAILED)])
+def test_the_node_loss_fails_the_rollout_once_it_has_lasted_the_grace(seen_for, state):
+    """A control plane back from an outage marks every node not ready for a few seconds: only a loss
+    seen for node_lost_grace seconds fails the rollout."""
+    dep, replicasets, pods = _healthy()
+    pods = copy.deepcopy(pods)
+    _marked_by_the_node_controller(pods[0])
+    lost_for = None if seen_for is None else {pods[0]["metadata"]["name"]: seen_for}
+    verdict = evaluate_rollout(dep, replicasets, pods, node_lost_grace=60, node_lost_for=lost_for)
+    assert verdict.state == state, verdict.message
+    assert (verdict.reason == "NodeNotReady") is (state == FAILED)

@@ -679,31 +679,39 @@ class Nodes:
 READY_NODE = {"metadata": {"name": "kwok-node-0"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
 
 
+UNKNOWN_NODE = {"metadata": {"name": "kwok-node-0"}, "status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}
+NODE_RULES = GateRules(1, 60, node_check_seconds=10, node_lost_grace=15)
+
+
 @pytest.mark.parametrize(
-    ("answers", "state", "reason", "checks"),
+    ("answers", "state", "reason", "checks", "end"),
     [
-        # the node is there and ready at the first check, gone at the second: NodeLost then
-        (({"kwok-node-0": READY_NODE}, {"kwok-node-0": None}), FAILED, "NodeLost", [10.0, 20.0]),
-        # the node stopped reporting: its Ready condition is Unknown
-        (({"kwok-node-0": {"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}},), FAILED, "NodeNotReady", [10.0]),
+        # the node is there and ready at the first check, gone at the second: NodeLost once that has
+        # lasted the grace (seen at 20 s, 15 s of grace)
+        (({"kwok-node-0": READY_NODE}, {"kwok-node-0": None}), FAILED, "NodeLost", [10.0, 20.0, 30.0], 35.0),
+        # the node stopped reporting: its Ready condition is Unknown from the first check on
+        (({"kwok-node-0": UNKNOWN_NODE},), FAILED, "NodeNotReady", [10.0, 20.0], 25.0),
+        # Unknown for one check only, as every node is right after a control plane outage: no failure
+        (({"kwok-node-0": UNKNOWN_NODE}, {"kwok-node-0": READY_NODE}), PROGRESSING, "OldReplicasPending",
+         [10.0, 20.0, 30.0, 40.0, 50.0], 55.0),
         # Nodes cannot be read (forbidden, or the API away): judged from the pods until the deadline
-        ((None,), PROGRESSING, "OldReplicasPending", [10.0, 20.0, 30.0, 40.0, 50.0]),
+        ((None,), PROGRESSING, "OldReplicasPending", [10.0, 20.0, 30.0, 40.0, 50.0], 55.0),
         # the node is ready all along: the pod is just slow; read every 10 s, nothing changes
-        (({"kwok-node-0": READY_NODE},), PROGRESSING, "OldReplicasPending", [10.0, 20.0, 30.0, 40.0, 50.0]),
+        (({"kwok-node-0": READY_NODE},), PROGRESSING, "OldReplicasPending", [10.0, 20.0, 30.0, 40.0, 50.0], 55.0),
     ],
-    ids=["node-gone", "node-unknown", "cannot-read", "node-ready"],
+    ids=["node-gone", "node-unknown", "unknown-for-a-moment", "cannot-read", "node-ready"],
 )
-def test_the_loop_reads_the_nodes_of_the_pods_that_are_not_ready(answers, state, reason, checks):
+def test_the_loop_reads_the_nodes_of_the_pods_that_are_not_ready(answers, state, reason, checks, end):
     gate, events = recorded("slow_healthy")
     replay = Replay(events)
     nodes = Nodes(replay, *answers)
-    final = watch_loop(gate, replay.next_event, deadline=55.0, rules=RULES, clock=replay.clock, read_nodes=nodes)
+    final = watch_loop(gate, replay.next_event, deadline=55.0, rules=NODE_RULES, clock=replay.clock, read_nodes=nodes)
     verdict = final.verdicts["finance-service"]
     assert (verdict.state, verdict.reason) == (state, reason), verdict.message
     assert nodes.calls == [(at, ["kwok-node-0"]) for at in checks]
+    assert replay.now == end
     if state == FAILED:
         assert verdict.pod == "finance-service-02c75acd7e-m3c8z" and verdict.container is None
-        assert replay.now == checks[-1]
 
 
 def test_the_loop_reads_no_node_while_every_pod_is_ready():
