@@ -27,7 +27,7 @@ or from its Node when the caller read it:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -312,6 +312,17 @@ def nodes_to_check(pods: Iterable[Mapping[str, Any]]) -> list[str]:
     })
 
 
+def _partition(
+    pods: Iterable[Mapping[str, Any]], test: Callable[[Mapping[str, Any]], bool]
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """(the pods ``test`` holds for, the others), each in the given order."""
+    held: list[Mapping[str, Any]] = []
+    others: list[Mapping[str, Any]] = []
+    for pod in pods:
+        (held if test(pod) else others).append(pod)
+    return held, others
+
+
 def _pod_failed(verdict: RolloutVerdict, pod: Mapping[str, Any], reason: str, what: str) -> RolloutVerdict:
     """The verdict failed by a pod of the new ReplicaSet with no failing container: ``what`` it is."""
     verdict.state = FAILED
@@ -428,10 +439,9 @@ def evaluate_rollout(
 
     # A pod being deleted on a lost node never goes away by itself (no kubelet confirms it; the pod
     # garbage collector removes it once the Node object is gone): not waited for.
-    stranded = [
-        pod for pod in old_pods if _meta(pod).get("deletionTimestamp") and lasted(pod) and node_loss(pod, nodes) is not None
-    ]
-    old_pods = [pod for pod in old_pods if not any(pod is other for other in stranded)]
+    stranded, old_pods = _partition(
+        old_pods, lambda pod: bool(_meta(pod).get("deletionTimestamp")) and lasted(pod) and node_loss(pod, nodes) is not None
+    )
     total = int(status.get("replicas") or 0)
     if verdict.updated < desired:
         verdict.reason = "UpdatingReplicas"
@@ -456,9 +466,9 @@ def evaluate_rollout(
         verdict.reason = "RolloutComplete"
         verdict.message = f'deployment "{name}" successfully rolled out ({verdict.ready_ratio} ready)'
     if stranded:
-        lost = sorted({str((pod.get("spec") or {}).get("nodeName")) for pod in stranded})
+        lost_nodes = sorted({str((pod.get("spec") or {}).get("nodeName")) for pod in stranded})
         verdict.message += (
-            f"; {len(stranded)} old pod(s) being deleted on lost node(s) {', '.join(lost)} not waited for"
+            f"; {len(stranded)} old pod(s) being deleted on lost node(s) {', '.join(lost_nodes)} not waited for"
         )
     if unschedulable is not None and verdict.state == PROGRESSING:
         pod, condition, pending = unschedulable
