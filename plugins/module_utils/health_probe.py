@@ -172,73 +172,130 @@ def rewrite_url(url: str, host: str, port: int) -> str:
     return urlunsplit((parts.scheme or "http", f"{host}:{port}", parts.path, parts.query, parts.fragment))
 
 
+class ProbeRun:
+    """Probes of a set of URLs with the same expectations, one round at a time: a round asks every
+    URL that has not yet answered ``successes`` times in a row once. The time budget counts from
+    ``start_budget()``; until then a round's requests get the full ``request_timeout``. The bearer
+    token and ``secrets`` are masked in every body, detail and message kept."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        expected_status: Sequence[int] = (200,),
+        json_match: Mapping[str, Any] | None = None,
+        successes: int = 3,
+        timeout: float = 60.0,
+        request_timeout: float = 5.0,
+        bearer_token: str | None = None,
+        validate_certs: bool = True,
+        secrets: Sequence[str] = (),
+        fetcher: Callable[..., Response] = fetch,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if successes < 1:
+            raise ValueError(f"successes must be at least 1, got {successes}")
+        self.expected_status = list(expected_status)
+        self.json_match = json_match
+        self.successes = successes
+        self.timeout = timeout
+        self.request_timeout = request_timeout
+        self.validate_certs = validate_certs
+        self.fetcher = fetcher
+        self.clock = clock
+        self.headers = {"Accept": "application/json, */*", "User-Agent": "vextrus.deploy.health_gate"}
+        if bearer_token:
+            self.headers["Authorization"] = f"Bearer {bearer_token}"
+        self.hidden = [bearer_token, *secrets]
+        self.probes = [UrlProbe(url) for url in urls]
+        self.first_probe: float | None = None
+        self.passed_at: float | None = None
+        self.deadline: float | None = None
+
+    def start_budget(self) -> None:
+        """Start the time budget now (once)."""
+        if self.deadline is None:
+            self.deadline = self.clock() + self.timeout
+
+    def remaining(self) -> float:
+        """Seconds left of the budget (the whole budget while it has not started)."""
+        return self.timeout if self.deadline is None else self.deadline - self.clock()
+
+    def passed(self) -> bool:
+        return all(p.passed(self.successes) for p in self.probes)
+
+    def answering(self) -> bool:
+        """Whether every URL's latest answer was a success."""
+        return all(p.streak > 0 for p in self.probes)
+
+    def probe_round(self) -> None:
+        """Ask every URL that has not passed yet once, within what is left of the budget."""
+        if self.first_probe is None:
+            self.first_probe = self.clock()
+        for probe in self.probes:
+            if probe.passed(self.successes):
+                continue
+            remaining = self.remaining()
+            if remaining <= 0:
+                break
+            allowed = min(self.request_timeout, remaining)
+            reply = self.fetcher(probe.url, allowed, self.headers, self.validate_certs)
+            body = redact(reply.body, self.hidden)
+            if reply.error and allowed < self.request_timeout and self.remaining() <= 0:
+                break  # cut short by the budget, not an answer of the service: keep the last real result
+            if reply.error:
+                probe.record(False, None, reply.latency_ms, redact(reply.error, self.hidden), body)
+            else:
+                ok, detail = check_response(reply.status, reply.body, self.expected_status, self.json_match)
+                probe.record(ok, reply.status, reply.latency_ms, redact(detail, self.hidden), body)
+        if self.passed_at is None and self.passed():
+            self.passed_at = self.clock()
+
+    def result(self) -> dict[str, Any]:
+        """``passed``, ``elapsed`` (from the first round to passing, or to now), ``urls`` and ``message``; ``failed_url``,
+        ``last_status`` and ``body_excerpt`` of the first URL that did not pass."""
+        successes = self.successes
+        failing = [p for p in self.probes if not p.passed(successes)]
+        end = self.clock() if self.passed_at is None else self.passed_at
+        first = end if self.first_probe is None else self.first_probe
+        result: dict[str, Any] = {
+            "passed": not failing,
+            "elapsed": round(end - first, 3),
+            "urls": [p.summary(successes) for p in self.probes],
+        }
+        if failing:
+            worst = failing[0]
+            result["failed_url"] = worst.url
+            result["last_status"] = worst.last_status
+            result["body_excerpt"] = worst.last_body
+            result["message"] = (
+                f"health gate failed: {worst.url} reached {worst.streak} of {successes} consecutive successes "
+                f"within {self.timeout:g} s ({worst.attempts} attempts); last result: {worst.last_detail or 'none'}"
+                + (f"; body: {worst.last_body[:200]!r}" if worst.last_body else "")
+            )
+        else:
+            result["message"] = f"all {len(self.probes)} URLs answered {successes} times in a row"
+        return redact_value(result, self.hidden)
+
+
 def run_probes(
     urls: Sequence[str],
     *,
-    expected_status: Sequence[int] = (200,),
-    json_match: Mapping[str, Any] | None = None,
-    successes: int = 3,
     interval: float = 1.0,
-    timeout: float = 60.0,
-    request_timeout: float = 5.0,
-    bearer_token: str | None = None,
-    validate_certs: bool = True,
-    secrets: Sequence[str] = (),
-    fetcher: Callable[..., Response] = fetch,
-    clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Probe every URL until each has ``successes`` consecutive successes or the budget runs out.
-    The bearer token and ``secrets`` are masked in every body, detail and message returned."""
-    if successes < 1:
-        raise ValueError(f"successes must be at least 1, got {successes}")
-    headers = {"Accept": "application/json, */*", "User-Agent": "vextrus.deploy.health_gate"}
-    if bearer_token:
-        headers["Authorization"] = f"Bearer {bearer_token}"
-    hidden = [bearer_token, *secrets]
-    probes = [UrlProbe(url) for url in urls]
-    start = clock()
-    deadline = start + timeout
+    """Probe every URL until each has ``successes`` consecutive successes or the budget runs out,
+    ``interval`` seconds between rounds; ``options`` are ``ProbeRun``'s. The bearer token and
+    ``secrets`` are masked in every body, detail and message returned."""
+    run = ProbeRun(urls, **options)
+    run.start_budget()
     while True:
-        for probe in probes:
-            if probe.passed(successes):
-                continue
-            remaining = deadline - clock()
-            if remaining <= 0:
-                break
-            allowed = min(request_timeout, remaining)
-            reply = fetcher(probe.url, allowed, headers, validate_certs)
-            body = redact(reply.body, hidden)
-            if reply.error and allowed < request_timeout and clock() >= deadline:
-                break  # cut short by the budget, not an answer of the service: keep the last real result
-            if reply.error:
-                probe.record(False, None, reply.latency_ms, redact(reply.error, hidden), body)
-            else:
-                ok, detail = check_response(reply.status, reply.body, expected_status, json_match)
-                probe.record(ok, reply.status, reply.latency_ms, redact(detail, hidden), body)
-        if all(p.passed(successes) for p in probes):
+        run.probe_round()
+        if run.passed():
             break
-        remaining = deadline - clock()
+        remaining = run.remaining()
         if remaining <= 0:
             break
         sleep(min(interval, remaining))
-    passed = all(p.passed(successes) for p in probes)
-    failing = [p for p in probes if not p.passed(successes)]
-    result: dict[str, Any] = {
-        "passed": passed,
-        "elapsed": round(clock() - start, 3),
-        "urls": [p.summary(successes) for p in probes],
-    }
-    if failing:
-        worst = failing[0]
-        result["failed_url"] = worst.url
-        result["last_status"] = worst.last_status
-        result["body_excerpt"] = worst.last_body
-        result["message"] = (
-            f"health gate failed: {worst.url} reached {worst.streak} of {successes} consecutive successes "
-            f"within {timeout:g} s ({worst.attempts} attempts); last result: {worst.last_detail or 'none'}"
-            + (f"; body: {worst.last_body[:200]!r}" if worst.last_body else "")
-        )
-    else:
-        result["message"] = f"all {len(probes)} URLs answered {successes} times in a row"
-    return redact_value(result, hidden)
+    return run.result()

@@ -1,23 +1,29 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A service's smoke checks, one after the other, through one connection to the service.
+"""A service's smoke checks, in order, through one connection to the service.
 
-Each check is one health probe (``health_probe.run_probes``) of one URL with a time budget of its
-own; a check runs only when every check before it passed, the others are returned as skipped. A
-check's result holds what a ``health_gate`` task registers (``passed``, ``failed``, ``msg``,
-``urls``, ``elapsed``; ``failed_url``, ``last_status`` and ``body_excerpt`` on failure), so the
-report reads the checks as it read the health gate's tasks. The bearer token goes only to the
+Each check probes one URL (``health_probe.ProbeRun``) until it has answered as expected the
+check's number of times in a row. The checks share their rounds: every ``interval`` each check
+that has not passed yet is asked once, in order, and a round goes past a check only while that
+check's latest answer was a success, so a check is never asked while one before it is failing.
+Each check's time budget starts when every check before it has passed (as if they ran one after
+the other), so the first check in order that runs out of its budget is the one that fails; the
+checks after it are returned as skipped. Three checks of three answers at 1 s therefore take about
+2 s, not 6 s. A check's result holds what a ``health_gate`` task registers (``passed``,
+``failed``, ``msg``, ``urls``, ``elapsed``; ``failed_url``, ``last_status`` and ``body_excerpt``
+on failure), so the report reads the checks as it read the health gate's tasks. The bearer token goes only to the
 checks marked ``authenticated`` and is masked, as are the given secret values, in every check's
 result. Pure apart from the probe function it is given.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import run_probes
+from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import ProbeRun, Response, fetch
 from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact, redact_value
 
 SKIPPED = {"changed": False, "skipped": True, "skip_reason": "an earlier smoke check failed"}
@@ -80,6 +86,20 @@ def _check_result(probed: dict[str, Any], extra: Mapping[str, Any]) -> dict[str,
     return result
 
 
+def _first_pending(runs: Sequence[ProbeRun]) -> int | None:
+    return next((number for number, run in enumerate(runs) if not run.passed()), None)
+
+
+def _probe_round(runs: Sequence[ProbeRun]) -> None:
+    """Ask, in order, each check that has not passed yet; stop at a check whose latest answer failed."""
+    for run in runs:
+        if run.passed():
+            continue
+        run.probe_round()
+        if not run.passed() and not run.answering():
+            return
+
+
 def run_smoke_checks(
     checks: Sequence[SmokeCheck],
     budget: ProbeBudget,
@@ -87,36 +107,52 @@ def run_smoke_checks(
     bearer_token: str | None = None,
     url_for: Callable[[str], str] = lambda url: url,
     extra: Mapping[str, Any] | None = None,
-    probe: Callable[..., dict[str, Any]] = run_probes,
+    fetcher: Callable[..., Response] = fetch,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Run ``checks`` in order (``url_for`` rewrites each URL, e.g. to a port-forward's local end) and
-    return ``passed``, ``msg`` and ``checks``: ``[{"name": ..., "result": ...}]``; ``extra`` is added
-    to the result of each check that ran (the port-forward's pod and ports)."""
+    """Run ``checks`` in shared rounds (``url_for`` rewrites each URL, e.g. to a port-forward's local
+    end) and return ``passed``, ``msg`` and ``checks``: ``[{"name": ..., "result": ...}]``; ``extra``
+    is added to the result of each check that ran (the port-forward's pod and ports)."""
     hidden = [secret for secret in (bearer_token, *budget.secrets) if secret]
-    results: list[dict[str, Any]] = []
-    failed: tuple[str, str] | None = None
-    for check in checks:
-        if failed:
-            results.append({"name": check.name, "result": dict(SKIPPED)})
-            continue
-        probed = probe(
+    runs = [
+        ProbeRun(
             [url_for(check.url)],
-            expected_status=list(check.expected_status),
+            expected_status=check.expected_status,
             json_match=check.json_match,
             successes=check.successes or budget.successes,
-            interval=budget.interval,
             timeout=budget.timeout,
             request_timeout=budget.request_timeout,
             bearer_token=bearer_token if check.authenticated else None,
             validate_certs=budget.validate_certs,
             secrets=hidden,
+            fetcher=fetcher,
+            clock=clock,
         )
-        result = _check_result(probed, extra or {})
-        results.append({"name": check.name, "result": result})
-        if result["failed"]:
-            failed = (check.name, result["msg"])
-    if failed:
-        msg = f"smoke check {failed[0]!r} failed: {failed[1]}"
+        for check in checks
+    ]
+    failed: int | None = None
+    while (pending := _first_pending(runs)) is not None:
+        # the first check that has not passed: every check before it has, so its budget runs
+        runs[pending].start_budget()
+        if runs[pending].remaining() <= 0:
+            failed = pending
+            break
+        _probe_round(runs)
+        if (pending := _first_pending(runs)) is None:
+            break
+        runs[pending].start_budget()
+        remaining = runs[pending].remaining()
+        if remaining > 0:
+            sleep(min(budget.interval, remaining))
+    results: list[dict[str, Any]] = []
+    for number, (check, run) in enumerate(zip(checks, runs)):
+        if failed is not None and number > failed:
+            results.append({"name": check.name, "result": dict(SKIPPED)})
+        else:
+            results.append({"name": check.name, "result": _check_result(run.result(), extra or {})})
+    if failed is not None:
+        msg = f"smoke check {checks[failed].name!r} failed: {results[failed]['result']['msg']}"
     else:
         msg = f"all {len(results)} smoke checks passed"
     return redact_value({"passed": failed is None, "msg": msg, "checks": results}, hidden)

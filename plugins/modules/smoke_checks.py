@@ -6,14 +6,19 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: smoke_checks
-short_description: Run a service's smoke checks in order through one port-forward
+short_description: Run a service's smoke checks in shared rounds through one port-forward
 version_added: 0.2.0
 author:
   - Vextrus Platform Engineering (@vextrus)
 description:
   - Runs each of O(checks) as M(vextrus.deploy.health_gate) probes one URL - O(successes) answers in a row
-    with an expected status (and JSON values) within O(timeout) - one check after the other. A check runs
-    only when every check before it passed; the others are returned as skipped.
+    with an expected status (and JSON values) within O(timeout).
+  - The checks share their rounds; every O(interval) each check that has not passed yet is asked once, in
+    order, and a round goes on past a check only while that check's latest answer was a success, so no
+    check is asked while one before it fails. Three checks of three answers at 1 s take about 2 s.
+  - A check's O(timeout) counts from the moment every check before it has passed, as if the checks ran one
+    after the other. The first check in order that runs out of it fails; the checks after it are returned
+    as skipped.
   - With O(port_forward), every check goes through the one port-forward the module opens to a Ready pod of
     the Service and always closes when it ends.
   - The bearer token goes only to the checks marked O(checks[].authenticated). It is never returned, and it and

@@ -3,12 +3,11 @@ them, skipped after a failure, the token only where asked for and masked everywh
 
 from __future__ import annotations
 
-import functools
 import json
 
 import pytest
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import Response, run_probes
+from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import Response
 from ansible_collections.vextrus.deploy.plugins.module_utils.redact import MARKER
 from ansible_collections.vextrus.deploy.plugins.module_utils.smoke_checks import (
     ProbeBudget,
@@ -25,6 +24,7 @@ READY = SmokeCheck("readiness", "http://svc/health/ready")
 AUTH = SmokeCheck("authenticated API call", "http://svc/api", authenticated=True)
 ANON = SmokeCheck("API call without a token gets 401", "http://svc/api", expected_status=(401,), successes=1)
 CHECKS = (HEALTH, READY, AUTH, ANON)
+CHECKS_PATHS = [(check, "/" + check.url.split("/", 3)[3]) for check in CHECKS]
 BUDGET = ProbeBudget(successes=2, interval=0.5, timeout=3, request_timeout=1, secrets=(SECRET,))
 
 
@@ -62,8 +62,7 @@ class Clock:
 
 def run(service: FakeService, checks=CHECKS, **kwargs) -> dict:
     clock = Clock()
-    probe = functools.partial(run_probes, fetcher=service, clock=clock, sleep=clock.sleep)
-    return run_smoke_checks(checks, BUDGET, bearer_token=TOKEN, probe=probe, **kwargs)
+    return run_smoke_checks(checks, BUDGET, bearer_token=TOKEN, fetcher=service, clock=clock, sleep=clock.sleep, **kwargs)
 
 
 def outcome(result: dict) -> list[str]:
@@ -93,6 +92,67 @@ def test_checks_run_in_order_and_stop_at_the_first_failure(down, expected, msg):
         else:
             assert check["result"]["failed"] is (state == "FAIL") and check["result"]["changed"] is False
             assert check["result"]["msg"] and "message" not in check["result"]
+
+
+class SlowService(FakeService):
+    """FakeService whose paths answer 503 until the clock reaches ``up_at[path]``; records when each
+    request was made."""
+
+    def __init__(self, clock: Clock, up_at: dict[str, float]) -> None:
+        super().__init__()
+        self.clock = clock
+        self.up_at = up_at
+        self.times: list[tuple[float, str]] = []
+
+    def __call__(self, url: str, timeout: float, headers: dict, validate_certs: bool) -> Response:
+        path = "/" + url.split("/", 3)[3]
+        self.times.append((self.clock.now, path))
+        self.down = tuple(p for p, at in self.up_at.items() if self.clock.now < at)
+        return super().__call__(url, timeout, headers, validate_certs)
+
+
+def run_slow(up_at: dict[str, float]) -> tuple[dict, SlowService, Clock]:
+    clock = Clock()
+    service = SlowService(clock, up_at)
+    result = run_smoke_checks(CHECKS, BUDGET, bearer_token=TOKEN, fetcher=service, clock=clock, sleep=clock.sleep)
+    return result, service, clock
+
+
+def test_the_checks_share_their_rounds():
+    """Every check needs 2 answers in a row at 0.5 s: together they take one interval, not one per check."""
+    result, service, clock = run_slow({})
+    assert result["passed"] is True
+    assert clock.now == pytest.approx(BUDGET.interval * (BUDGET.successes - 1))
+    # each round asks the checks in order; the 401 check needs one answer
+    assert [path for _at, path in service.times] == ["/health", "/health/ready", "/api", "/api", "/health", "/health/ready", "/api"]
+
+
+@pytest.mark.parametrize("slow", ["/health", "/health/ready"])
+def test_no_check_is_asked_while_one_before_it_fails(slow):
+    result, service, _clock = run_slow({slow: 1.2})
+    assert result["passed"] is True
+    order = [path for _check, path in CHECKS_PATHS]
+    for at, path in service.times:
+        earlier = order[: order.index(path)]
+        # every request to a later check comes after the slow check's first success
+        if slow in earlier:
+            assert at >= 1.2, (at, path)
+
+
+def test_a_later_check_has_its_whole_budget_after_the_earlier_ones_passed():
+    """Health comes up at 2 s and passes at 2.5 s of its 3 s budget; readiness comes up at 4.5 s, past
+    any budget counted from the start, and passes, as it would after health one after the other (its
+    3 s count from health's pass)."""
+    result = run_slow({"/health": 2.0, "/health/ready": 4.5})[0]
+    assert outcome(result) == ["pass", "pass", "pass", "pass"], result["msg"]
+
+
+def test_a_check_failing_past_its_budget_fails_and_the_later_ones_are_skipped():
+    result, service, clock = run_slow({"/health/ready": 60})
+    assert outcome(result) == ["pass", "FAIL", "skipped", "skipped"]
+    # readiness's budget counts from health's pass (0.5 s)
+    assert clock.now == pytest.approx(BUDGET.interval + BUDGET.timeout)
+    assert "/api" not in {path for _at, path in service.times}
 
 
 def test_a_check_result_holds_what_the_report_reads():

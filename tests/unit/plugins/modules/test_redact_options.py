@@ -130,8 +130,7 @@ def test_image_verify_without_values_quotes_the_output(monkeypatch, capsys):
 
 
 def test_smoke_checks_masks_the_bodies_it_quotes(monkeypatch, capsys):
-    monkeypatch.setattr(smoke_checks, "run_smoke_checks", functools.partial(run_smoke_checks, probe=functools.partial(
-        run_probes, fetcher=leaky_fetcher)))
+    monkeypatch.setattr(smoke_checks, "run_smoke_checks", functools.partial(run_smoke_checks, fetcher=leaky_fetcher))
     args = {
         "checks": [{"name": "health", "url": "http://finance-service/health"}, {"name": "api", "url": "http://finance-service/api"}],
         "successes": 1, "interval": 0.05, "timeout": 0.3, "redact": [JWT, DB_URL],

@@ -10,7 +10,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import Response, run_probes
+from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import Response
 from ansible_collections.vextrus.deploy.plugins.module_utils.port_forward import PortForwardError
 from ansible_collections.vextrus.deploy.plugins.module_utils.smoke_checks import run_smoke_checks
 from ansible_collections.vextrus.deploy.plugins.modules import smoke_checks
@@ -57,7 +57,7 @@ def forwards(monkeypatch):
 
     monkeypatch.setattr(smoke_checks, "open_forward", fake_forward)
     monkeypatch.setattr(smoke_checks, "run_smoke_checks", functools.partial(
-        run_smoke_checks, probe=functools.partial(run_probes, fetcher=service)))
+        run_smoke_checks, fetcher=service))
     return opened
 
 
