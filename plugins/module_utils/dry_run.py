@@ -1,0 +1,65 @@
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a server-side dry run of several manifests says would change.
+
+A ``kubernetes.core.k8s`` task given a list of definitions applies them one after the other in one
+call and registers ``result.results``: one entry per definition, in order, each with its own
+``changed``. Run in check mode (a dry run on the API server), that tells which manifests a real
+apply would change, so the apply that follows writes only those and a run with nothing to change
+makes no second call. A task given one definition registers that object's result directly; its
+``changed`` is the task's own, which a dry-run task overrides (``changed_when: false``), so a single
+manifest always counts as changed. Pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class DryRunError(ValueError):
+    """The dry run's result does not match the manifests."""
+
+
+def dry_run_changes(manifests: Sequence[Mapping[str, Any]], dry_run: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], bool]]:
+    """Each manifest with whether the dry run found it different from the live object."""
+    manifests = list(manifests or [])
+    if not isinstance(dry_run, Mapping):
+        raise DryRunError(f"expected the registered result of a kubernetes.core.k8s dry run, got {type(dry_run).__name__}")
+    per_object = (dry_run.get("result") or {}).get("results") if isinstance(dry_run.get("result"), Mapping) else None
+    if len(manifests) <= 1 or per_object is None:
+        if len(manifests) > 1:
+            raise DryRunError(
+                f"expected one result per manifest (result.results) for the {len(manifests)} manifests dry-run "
+                "together, got none: dry-run the same list of manifests in one kubernetes.core.k8s task"
+            )
+        return [(manifest, True) for manifest in manifests]
+    if len(per_object) != len(manifests):
+        raise DryRunError(
+            f"expected {len(manifests)} dry-run results, one per manifest, got {len(per_object)}: "
+            "dry-run the same list of manifests that is applied"
+        )
+    changes = []
+    for manifest, result in zip(manifests, per_object):
+        found = (result.get("result") or {}) if isinstance(result, Mapping) else {}
+        expected = (manifest.get("kind"), (manifest.get("metadata") or {}).get("name"))
+        if (found.get("kind"), (found.get("metadata") or {}).get("name")) != expected:
+            raise DryRunError(
+                f"expected the dry-run result of {expected[0]}/{expected[1]}, got "
+                f"{found.get('kind')}/{(found.get('metadata') or {}).get('name')}: dry-run the manifests in the order they are applied"
+            )
+        changes.append((manifest, bool(result.get("changed"))))
+    return changes
+
+
+def changed_manifests(manifests: Sequence[Mapping[str, Any]], dry_run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The manifests a real apply would change, in their order."""
+    return [manifest for manifest, changed in dry_run_changes(manifests, dry_run) if changed]
+
+
+def resource_changes(manifests: Sequence[Mapping[str, Any]], dry_run: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Kind, name and changed of each manifest, as the run report lists the applied objects."""
+    return [
+        {"kind": manifest.get("kind"), "name": (manifest.get("metadata") or {}).get("name"), "changed": changed}
+        for manifest, changed in dry_run_changes(manifests, dry_run)
+    ]

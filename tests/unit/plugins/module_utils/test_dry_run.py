@@ -1,0 +1,82 @@
+"""What a server-side dry run of several manifests says would change: one result per manifest in the
+order they were dry-run, a single manifest always counted as changed, a mismatch refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vextrus.deploy.plugins.module_utils.dry_run import (
+    DryRunError,
+    changed_manifests,
+    dry_run_changes,
+    resource_changes,
+)
+
+
+def manifest(kind: str, name: str) -> dict:
+    return {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "ns"}, "spec": {"x": name}}
+
+
+SERVICE = manifest("Service", "finance-service")
+STABLE = manifest("Deployment", "finance-service-stable")
+CANARY = manifest("Deployment", "finance-service-canary")
+
+
+def dry_run(*changed: tuple[dict, bool]) -> dict:
+    """What kubernetes.core.k8s registers for a list of definitions (the task's changed_when: false)."""
+    results = [{"changed": flag, "method": "apply", "result": dict(m, status={})} for m, flag in changed]
+    return {"changed": False, "result": {"results": results}}
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ((False, False, False), []),
+        ((True, False, False), [SERVICE]),
+        ((False, True, True), [STABLE, CANARY]),
+        ((True, True, True), [SERVICE, STABLE, CANARY]),
+    ],
+    ids=["nothing", "first", "last-two", "all"],
+)
+def test_only_what_the_dry_run_found_different_is_applied(flags, expected):
+    manifests = [SERVICE, STABLE, CANARY]
+    result = dry_run(*zip(manifests, flags))
+    assert changed_manifests(manifests, result) == expected
+    assert resource_changes(manifests, result) == [
+        {"kind": "Service", "name": "finance-service", "changed": flags[0]},
+        {"kind": "Deployment", "name": "finance-service-stable", "changed": flags[1]},
+        {"kind": "Deployment", "name": "finance-service-canary", "changed": flags[2]},
+    ]
+
+
+def test_the_manifests_are_applied_not_the_servers_answers():
+    (applied,) = changed_manifests([SERVICE, STABLE], dry_run((SERVICE, True), (STABLE, False)))
+    assert applied is SERVICE and "status" not in applied
+
+
+@pytest.mark.parametrize(
+    "registered",
+    [
+        {"changed": False, "method": "apply", "result": SERVICE},  # one definition: the task's changed overridden
+        {"changed": False, "skipped": True},
+    ],
+    ids=["single-result", "skipped"],
+)
+def test_a_single_manifest_always_counts_as_changed(registered):
+    assert changed_manifests([SERVICE], registered) == [SERVICE]
+    assert dry_run_changes([], registered) == []
+
+
+@pytest.mark.parametrize(
+    ("manifests", "registered", "message"),
+    [
+        ([SERVICE, STABLE], {"changed": False, "result": SERVICE}, "expected one result per manifest"),
+        ([SERVICE, STABLE], dry_run((SERVICE, True)), "expected 2 dry-run results, one per manifest, got 1"),
+        ([SERVICE, STABLE], dry_run((STABLE, True), (SERVICE, True)), "expected the dry-run result of Service/finance-service, got Deployment"),
+        ([SERVICE], "not a result", "expected the registered result of a kubernetes.core.k8s dry run, got str"),
+    ],
+    ids=["no-per-object-results", "too-few", "other-order", "not-a-dict"],
+)
+def test_a_dry_run_that_does_not_match_the_manifests_is_refused(manifests, registered, message):
+    with pytest.raises(DryRunError, match=message):
+        changed_manifests(manifests, registered)
