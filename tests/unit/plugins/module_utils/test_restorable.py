@@ -35,7 +35,11 @@ def test_keeps_what_a_user_sets_and_drops_the_rest():
         "spec": LIVE["spec"],
     }
     definition["spec"]["replicas"] = 1
+    definition["spec"]["template"]["spec"]["containers"][0]["image"] = "other"
+    definition["metadata"]["labels"]["added"] = "x"
     assert LIVE["spec"]["replicas"] == 7, "the input must not be modified"
+    assert LIVE["spec"]["template"]["spec"]["containers"][0]["image"] == "img@sha256:1"
+    assert "added" not in LIVE["metadata"]["labels"]
 
 
 def test_only_server_annotations_leaves_none():
