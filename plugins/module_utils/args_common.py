@@ -112,3 +112,25 @@ RUN_LEASE_ARG_SPEC = {
 
 def run_lease_argspec() -> dict:
     return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(RUN_LEASE_ARG_SPEC)}
+
+
+# read_objects' own options (+ kubernetes.core.k8s_auth_options)
+READ_OBJECTS_ARG_SPEC = {
+    "namespace": {"type": "str"},
+    "objects": {
+        "type": "list",
+        "elements": "dict",
+        "required": True,
+        "options": {
+            "api_version": {"type": "str", "required": True, "aliases": ["apiVersion"]},
+            "kind": {"type": "str", "required": True},
+            "name": {"type": "str"},
+            "namespace": {"type": "str"},
+            "plural": {"type": "str"},
+        },
+    },
+}
+
+
+def read_objects_argspec() -> dict:
+    return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(READ_OBJECTS_ARG_SPEC)}

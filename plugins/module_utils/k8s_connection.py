@@ -72,9 +72,15 @@ def connect(params: Mapping[str, Any], purpose: str = "", retrier: Retrier | Non
     a suboption such as health_gate's port_forward); ``purpose`` completes the error message. An
     API server that is down or overloaded is tried again while ``retrier``'s budget lasts (default
     ``api_retry.DEFAULT_BUDGET``)."""
+    return connect_dynamic(params, purpose, retrier).client
+
+
+def connect_dynamic(params: Mapping[str, Any], purpose: str = "", retrier: Retrier | None = None) -> Any:
+    """As ``connect``, the kubernetes DynamicClient, whose ``request`` reads any API path with every
+    version of the kubernetes library."""
     retrier = retrier or Retrier.for_budget()
     try:
-        return retrier.call(lambda: get_api_client(**connection_options(params))).client.client
+        return retrier.call(lambda: get_api_client(**connection_options(params))).client
     except CoreException as exc:
         raise K8sConnectionError(str(exc)) from exc
     except RetriesExhausted as exc:

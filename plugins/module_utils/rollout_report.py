@@ -109,6 +109,12 @@ STEPS = ("read", "build", "guard", "secrets", "snapshot", "apply", "gate", "smok
 _VAULT = re.compile(r"decryption failed|vault secret|vault password", re.IGNORECASE)
 _FORBIDDEN = re.compile(r"\b403\b|forbidden", re.IGNORECASE)
 _CHECKS = ("ansible.builtin.fail", "ansible.builtin.assert", "fail", "assert")
+# the collection's modules that read or write Kubernetes objects as kubernetes.core's do
+_K8S_MODULES = ("vextrus.deploy.read_objects", "read_objects")
+
+
+def _kubernetes_call(action: str) -> bool:
+    return action.startswith("kubernetes.core.") or action in _K8S_MODULES
 
 
 def _failure(failure: Any) -> dict[str, Any]:
@@ -157,7 +163,7 @@ def classify_failure(failure: Any) -> tuple[str, str]:
         return FAIL, "verification"
     if _VAULT.search(msg):
         return ERROR, "vault"
-    if status == 403 or (status is None and action.startswith("kubernetes.core.") and _FORBIDDEN.search(msg)):
+    if status == 403 or (status is None and _kubernetes_call(action) and _FORBIDDEN.search(msg)):
         return ERROR, "rbac"
     if task.startswith("Dry-run"):
         return ERROR, "dry-run"
@@ -166,11 +172,11 @@ def classify_failure(failure: Any) -> tuple[str, str]:
     if task == LEASE_TASK:  # the lease could not be read or written: the API's fault
         return ERROR, "api"
     if where == "read":  # the record and the live objects, before anything is planned
-        return ERROR, "api" if action.startswith("kubernetes.core.") else "config"
+        return ERROR, "api" if _kubernetes_call(action) else "config"
     by_step = {"guard": "refused", "secrets": "secrets", "build": "build"}
     if where in by_step:
         return ERROR, by_step[where]
-    if action.startswith("kubernetes.core.") or action in ("vextrus.deploy.access_review", "vextrus.deploy.rollout_gate"):
+    if _kubernetes_call(action) or action in ("vextrus.deploy.access_review", "vextrus.deploy.rollout_gate"):
         return ERROR, "api"
     return ERROR, "config" if action in _CHECKS else "internal"
 

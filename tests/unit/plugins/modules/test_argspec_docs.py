@@ -9,6 +9,7 @@ import yaml
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import (
     access_review_argspec,
     health_gate_argspec,
+    read_objects_argspec,
     rollout_gate_argspec,
     run_lease_argspec,
     smoke_checks_argspec,
@@ -22,6 +23,7 @@ SPECS = {
     "access_review": access_review_argspec,
     "smoke_checks": smoke_checks_argspec,
     "run_lease": run_lease_argspec,
+    "read_objects": read_objects_argspec,
 }
 # The modules that show what they change with --diff; the others change nothing to show.
 DIFF_MODULES = {"run_lease"}
@@ -74,7 +76,7 @@ def test_the_k8s_action_group_holds_every_module_with_top_level_connection_optio
     group = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["k8s"]
     modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py"))
     with_connection = [name for name in modules if name in SPECS and set(K8S_CONNECTION_ARG_SPEC) <= set(SPECS[name]())]
-    assert sorted(group) == with_connection == ["access_review", "rollout_gate", "run_lease"]
+    assert sorted(group) == with_connection == ["access_review", "read_objects", "rollout_gate", "run_lease"]
     for name in modules:
         membership = (documented_options(name).get("attributes") or {}).get("action_group", {}).get("membership")
         assert membership == (["vextrus.deploy.k8s"] if name in group else None), name

@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, vextrus platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module read_objects."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: read_objects
+short_description: Read several Kubernetes objects in one call
+version_added: 0.2.0
+author: Vextrus Platform Engineering (@vextrus)
+description:
+  - Reads each of O(objects) - one object by name, or every object of a kind in a namespace - in one module
+    call, and returns for each what M(kubernetes.core.k8s_info) returns as C(resources). The chain reads what
+    a run starts from (the release record, the Deployments, the HPA, the objects a rollback restores) with it,
+    instead of one C(k8s_info) call per object.
+  - An object that does not exist, or whose kind's API the cluster lacks (a CRD not installed), reads as no
+    object. Any other refusal fails the task with the object and the API server's answer; transient errors
+    (connection refused, 429, 5xx) are tried again within a time budget first.
+  - The objects read may hold secret data (a Secret); use C(no_log) on such a task.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - vextrus.deploy.attributes
+  - vextrus.deploy.attributes.k8s_group
+attributes:
+  check_mode:
+    support: full
+    details: It only reads, so it reads in check mode too.
+  diff_mode:
+    support: none
+options:
+  namespace:
+    description: Namespace of the objects that name none; cluster-scoped kinds (Namespace, Node, CRD) take none.
+    type: str
+  objects:
+    description: The objects to read, in the order the results are returned.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      api_version:
+        description: API group and version, for example V(v1) or V(apps/v1).
+        type: str
+        required: true
+        aliases:
+          - apiVersion
+      kind:
+        description: Kind of the object, for example V(Deployment).
+        type: str
+        required: true
+      name:
+        description: Name of the object; without it every object of the kind in the namespace is read.
+        type: str
+      namespace:
+        description: Namespace of this object, instead of O(namespace).
+        type: str
+      plural:
+        description: Resource name of the kind in the API's URLs, when it is not the kind in lower case made
+          plural in English (V(networkpolicies) is known).
+        type: str
+requirements:
+  - python >= 3.11
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Read the release record, the Deployments and the HPA
+  vextrus.deploy.read_objects:
+    namespace: vextrus-production
+    objects:
+      - {api_version: v1, kind: ConfigMap, name: finance-service-release}
+      - {api_version: apps/v1, kind: Deployment}
+      - {api_version: autoscaling/v2, kind: HorizontalPodAutoscaler, name: finance-service}
+  register: read
+
+- name: The Deployments
+  ansible.builtin.debug:
+    msg: "{{ read.results[1].resources | map(attribute='metadata.name') }}"
+"""
+
+RETURN = r"""
+results:
+  description: One entry per object of O(objects), in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    api_version:
+      description: As asked.
+      type: str
+    kind:
+      description: As asked.
+      type: str
+    name:
+      description: As asked; empty for every object of the kind.
+      type: str
+    namespace:
+      description: The namespace read; empty for a cluster-scoped kind.
+      type: str
+    resources:
+      description: The objects found, as M(kubernetes.core.k8s_info) returns them; each item of a list read
+        has its C(apiVersion) and C(kind).
+      type: list
+      elements: dict
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import Retrier
+from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import read_objects_argspec
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import (
+    K8S_IMPORT_ERROR,
+    ApiException,
+    K8sConnectionError,
+    api_call,
+    connect_dynamic,
+)
+from ansible_collections.vextrus.deploy.plugins.module_utils.read_objects import ReadObjectsError, parse_refs, read_objects
+
+
+def _getter(client, retrier: Retrier):
+    def get(path: str, label: str):
+        def call():
+            try:
+                answer = client.request("GET", path, serialize=False)
+            except ApiException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            return json.loads(answer.data)
+
+        return api_call(f"read {label}", call, client.client, retrier)
+
+    return get
+
+
+def run_module(params: dict) -> dict:
+    """Every object of ``objects`` read; ``results`` in their order."""
+    refs = parse_refs(params["objects"], params["namespace"] or "")
+    retrier = Retrier.for_budget()  # every read of the call shares one budget
+    client = connect_dynamic(params, retrier=retrier)
+    return {"changed": False, "results": read_objects(refs, _getter(client, retrier))}
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=read_objects_argspec(), supports_check_mode=True)
+    if K8S_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
+    try:
+        module.exit_json(**run_module(module.params))
+    except (ReadObjectsError, K8sConnectionError) as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()
