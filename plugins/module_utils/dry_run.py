@@ -6,9 +6,10 @@ A ``kubernetes.core.k8s`` task given a list of definitions applies them one afte
 call and registers ``result.results``: one entry per definition, in order, each with its own
 ``changed``. Run in check mode (a dry run on the API server), that tells which manifests a real
 apply would change, so the apply that follows writes only those and a run with nothing to change
-makes no second call. A task given one definition registers that object's result directly; its
+makes no call. A task given one definition registers that object's result directly; its
 ``changed`` is the task's own, which a dry-run task overrides (``changed_when: false``), so a single
-manifest always counts as changed. Pure functions.
+manifest always counts as changed. A task looped over the manifests (``results``, one entry per
+manifest) is read the same way. Pure functions.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ def dry_run_changes(manifests: Sequence[Mapping[str, Any]], dry_run: Mapping[str
     manifests = list(manifests or [])
     if not isinstance(dry_run, Mapping):
         raise DryRunError(f"expected the registered result of a kubernetes.core.k8s dry run, got {type(dry_run).__name__}")
-    per_object = (dry_run.get("result") or {}).get("results") if isinstance(dry_run.get("result"), Mapping) else None
+    if isinstance(dry_run.get("results"), list):  # a task looped over the manifests, one call each
+        per_object = dry_run["results"]
+    elif isinstance(dry_run.get("result"), Mapping):  # one call given the list of manifests
+        per_object = dry_run["result"].get("results")
+    else:
+        per_object = None
     if len(manifests) <= 1 or per_object is None:
         if len(manifests) > 1:
             raise DryRunError(

@@ -80,3 +80,13 @@ def test_a_single_manifest_always_counts_as_changed(registered):
 def test_a_dry_run_that_does_not_match_the_manifests_is_refused(manifests, registered, message):
     with pytest.raises(DryRunError, match=message):
         changed_manifests(manifests, registered)
+
+
+def test_a_looped_task_is_read_per_item():
+    """An apply looped over the manifests in check mode registers one entry per manifest under results."""
+    looped = {"changed": True, "results": [
+        {"changed": False, "result": SERVICE, "_manifest": SERVICE},
+        {"changed": True, "result": STABLE, "_manifest": STABLE},
+    ]}
+    assert changed_manifests([SERVICE, STABLE], looped) == [STABLE]
+    assert [r["changed"] for r in resource_changes([SERVICE, STABLE], looped)] == [False, True]
