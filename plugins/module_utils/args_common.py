@@ -129,6 +129,7 @@ READ_OBJECTS_ARG_SPEC = {
             "plural": {"type": "str"},
         },
     },
+    "secret_values": {"type": "bool", "default": True},
 }
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 # kinds whose plural is not the kind in lower case plus "s"
 _PLURALS = {"NetworkPolicy": "networkpolicies", "Ingress": "ingresses", "Endpoints": "endpoints"}
+# an annotation kubectl apply leaves, with the whole object as applied (a Secret's values included)
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 # cluster-scoped kinds among those the chain reads
 _CLUSTER_SCOPED = frozenset({"Namespace", "Node", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"})
 
@@ -87,11 +89,32 @@ def resources(ref: ObjectRef, answer: Mapping[str, Any] | None) -> list[dict[str
     return [{"apiVersion": ref.api_version, "kind": ref.kind, **item} for item in answer.get("items") or []]
 
 
-def read_objects(refs: Sequence[ObjectRef], get: Callable[[str, str], Mapping[str, Any] | None]) -> list[dict[str, Any]]:
+def without_secret_values(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A Secret with its keys and no values (each ``data`` value ``""``, no ``stringData``, no
+    last-applied annotation); any other object as it is."""
+    if obj.get("kind") != "Secret":
+        return dict(obj)
+    hidden = {key: value for key, value in obj.items() if key != "stringData"}
+    hidden["data"] = {key: "" for key in obj.get("data") or {}}
+    metadata = dict(obj.get("metadata") or {})
+    annotations = {k: v for k, v in (metadata.get("annotations") or {}).items() if k != _LAST_APPLIED}
+    if "annotations" in metadata:
+        metadata["annotations"] = annotations
+    hidden["metadata"] = metadata
+    return hidden
+
+
+def read_objects(
+    refs: Sequence[ObjectRef], get: Callable[[str, str], Mapping[str, Any] | None], secret_values: bool = True
+) -> list[dict[str, Any]]:
     """One result per ref, in order: ``api_version``, ``kind``, ``name``, ``namespace`` and
-    ``resources`` (the objects found). ``get(path, label)`` returns the decoded answer or None for 404."""
-    return [
-        {"api_version": ref.api_version, "kind": ref.kind, "name": ref.name, "namespace": ref.namespace,
-         "resources": resources(ref, get(path(ref), ref.label))}
-        for ref in refs
-    ]
+    ``resources`` (the objects found). ``get(path, label)`` returns the decoded answer or None for 404.
+    Without ``secret_values`` a Secret is returned with its keys only (``without_secret_values``)."""
+    results = []
+    for ref in refs:
+        found = resources(ref, get(path(ref), ref.label))
+        if not secret_values:
+            found = [without_secret_values(obj) for obj in found]
+        results.append({"api_version": ref.api_version, "kind": ref.kind, "name": ref.name, "namespace": ref.namespace,
+                        "resources": found})
+    return results

@@ -18,7 +18,8 @@ description:
   - An object that does not exist, or whose kind's API the cluster lacks (a CRD not installed), reads as no
     object. Any other refusal fails the task with the object and the API server's answer; transient errors
     (connection refused, 429, 5xx) are tried again within a time budget first.
-  - The objects read may hold secret data (a Secret); use C(no_log) on such a task.
+  - The objects read may hold secret data (a Secret); use C(no_log) on such a task, or O(secret_values=false)
+    where the Secret's keys are enough.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - vextrus.deploy.attributes
@@ -59,6 +60,13 @@ options:
         description: Resource name of the kind in the API's URLs, when it is not the kind in lower case made
           plural in English (V(networkpolicies) is known).
         type: str
+  secret_values:
+    description:
+      - Whether a Secret is returned with its values. V(false) returns its keys only - each value of C(data) an
+        empty string, no C(stringData), no C(kubectl.kubernetes.io/last-applied-configuration) annotation - so
+        the task's result holds no secret and needs no C(no_log).
+    type: bool
+    default: true
 requirements:
   - python >= 3.11
   - kubernetes >= 24.2.0
@@ -77,6 +85,15 @@ EXAMPLES = r"""
 - name: The Deployments
   ansible.builtin.debug:
     msg: "{{ read.results[1].resources | map(attribute='metadata.name') }}"
+
+- name: The service account and the keys of the service's Secret, without its values
+  vextrus.deploy.read_objects:
+    namespace: vextrus-production
+    objects:
+      - {api_version: v1, kind: ServiceAccount, name: finance-service}
+      - {api_version: v1, kind: Secret, name: finance-service-secrets}
+    secret_values: false
+  register: read
 """
 
 RETURN = r"""
@@ -141,7 +158,7 @@ def run_module(params: dict) -> dict:
     refs = parse_refs(params["objects"], params["namespace"] or "")
     retrier = Retrier.for_budget()  # every read of the call shares one budget
     client = connect_dynamic(params, retrier=retrier)
-    return {"changed": False, "results": read_objects(refs, _getter(client, retrier))}
+    return {"changed": False, "results": read_objects(refs, _getter(client, retrier), params["secret_values"])}
 
 
 def main() -> None:

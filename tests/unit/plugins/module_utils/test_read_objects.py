@@ -99,3 +99,29 @@ def test_each_ref_gets_what_k8s_info_returns():
 def test_a_cluster_scoped_kind_takes_no_namespace():
     (ref,) = parse_refs([{"api_version": "v1", "kind": "Namespace", "name": "ns", "namespace": "x"}], "ns")
     assert ref == ObjectRef("v1", "Namespace", "ns", "")
+
+
+SECRET = {
+    "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+    "metadata": {"name": "s", "annotations": {"vextrus.io/checksum": "abc",
+                                              "kubectl.kubernetes.io/last-applied-configuration": '{"data": {"JWT": "djE="}}'}},
+    "data": {"JWT": "djE=", "DB": "djI="},
+    "stringData": {"OTHER": "v3"},
+}
+
+
+@pytest.mark.parametrize("secret_values", [True, False])
+def test_a_secret_without_its_values(secret_values):
+    refs = parse_refs([{"api_version": "v1", "kind": "Secret", "name": "s"},
+                       {"api_version": "v1", "kind": "ConfigMap", "name": "c"}], "ns")
+    config_map = {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
+    answers = {"/api/v1/namespaces/ns/secrets/s": SECRET, "/api/v1/namespaces/ns/configmaps/c": config_map}
+    (secret,), (other,) = (r["resources"] for r in read_objects(refs, lambda p, _label: answers[p], secret_values))
+    assert other == config_map
+    if secret_values:
+        assert secret == SECRET
+        return
+    assert secret["data"] == {"JWT": "", "DB": ""} and "stringData" not in secret
+    assert secret["metadata"]["annotations"] == {"vextrus.io/checksum": "abc"}
+    assert "djE=" not in str(secret) and "v3" not in str(secret)
+    assert SECRET["data"]["JWT"] == "djE=", "the answer itself is left as it is"
