@@ -35,7 +35,7 @@ options:
     description: Namespace of the objects that name none; cluster-scoped kinds (Namespace, Node, CRD) take none.
     type: str
   objects:
-    description: The objects to read, in the order the results are returned.
+    description: The objects to read, in the order they are returned.
     type: list
     elements: dict
     required: true
@@ -84,7 +84,7 @@ EXAMPLES = r"""
 
 - name: The Deployments
   ansible.builtin.debug:
-    msg: "{{ read.results[1].resources | map(attribute='metadata.name') }}"
+    msg: "{{ read.objects[1].resources | map(attribute='metadata.name') }}"
 
 - name: The service account and the keys of the service's Secret, without its values
   vextrus.deploy.read_objects:
@@ -97,8 +97,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-results:
-  description: One entry per object of O(objects), in order.
+objects:
+  description:
+    - One entry per object of O(objects), in order.
+    - Named C(objects), not C(results) - Ansible leaves a result's C(results) uncensored under C(no_log).
   returned: always
   type: list
   elements: dict
@@ -154,11 +156,12 @@ def _getter(client, retrier: Retrier):
 
 
 def run_module(params: dict) -> dict:
-    """Every object of ``objects`` read; ``results`` in their order."""
+    """Every object of ``objects`` read, in their order. The key is not ``results``: Ansible shows a
+    task's ``results`` even under no_log (it takes them for a loop's, censored item by item)."""
     refs = parse_refs(params["objects"], params["namespace"] or "")
     retrier = Retrier.for_budget()  # every read of the call shares one budget
     client = connect_dynamic(params, retrier=retrier)
-    return {"changed": False, "results": read_objects(refs, _getter(client, retrier), params["secret_values"])}
+    return {"changed": False, "objects": read_objects(refs, _getter(client, retrier), params["secret_values"])}
 
 
 def main() -> None:

@@ -60,7 +60,7 @@ def test_every_object_in_one_call(monkeypatch, capsys):
         "/apis/apps/v1/namespaces/ns/deployments": LIST,
     })
     assert result["changed"] is False and not result.get("failed")
-    assert [r["resources"] for r in result["results"]] == [
+    assert [r["resources"] for r in result["objects"]] == [
         [RECORD], [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "svc-stable"}}], []]
     assert client.requests == [
         "/api/v1/namespaces/ns/configmaps/rec",
@@ -71,7 +71,7 @@ def test_every_object_in_one_call(monkeypatch, capsys):
 
 def test_a_transient_error_is_tried_again(monkeypatch, capsys):
     result, client = run_main(monkeypatch, capsys, {"/api/v1/namespaces/ns/configmaps/rec": [503, RECORD]})
-    assert not result.get("failed") and result["results"][0]["resources"] == [RECORD]
+    assert not result.get("failed") and result["objects"][0]["resources"] == [RECORD]
     assert client.requests.count("/api/v1/namespaces/ns/configmaps/rec") == 2
 
 
@@ -79,3 +79,10 @@ def test_a_refusal_fails_with_the_object_and_the_answer(monkeypatch, capsys):
     result, _client = run_main(monkeypatch, capsys, {"/apis/apps/v1/namespaces/ns/deployments": 403})
     assert result["failed"] is True
     assert result["msg"] == "cannot read every Deployment in ns: 403 Forbidden"
+
+
+def test_the_objects_are_not_under_results(monkeypatch, capsys):
+    """Ansible shows a task's ``results`` even under no_log (as a loop's, censored item by item): a Secret
+    read with no_log would be printed whole."""
+    result, _client = run_main(monkeypatch, capsys, {"/api/v1/namespaces/ns/configmaps/rec": RECORD})
+    assert "results" not in result and len(result["objects"]) == len(ARGS["objects"])
