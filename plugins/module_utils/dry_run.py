@@ -7,7 +7,7 @@ call and registers ``result.results``: one entry per definition, in order, each 
 ``changed``. Run in check mode (a dry run on the API server), that tells which manifests a real
 apply would change, so the apply that follows writes only those and a run with nothing to change
 makes no call. A task given one definition registers that object's result directly; its
-``changed`` is the task's own, which a dry-run task overrides (``changed_when: false``), so a single
+``changed`` is the task's own, which a dry-run task overrides (``changed_when: false``), so such a single
 manifest always counts as changed. A task looped over the manifests (``results``, one entry per
 manifest) is read the same way. Pure functions.
 """
@@ -33,7 +33,7 @@ def dry_run_changes(manifests: Sequence[Mapping[str, Any]], dry_run: Mapping[str
         per_object = dry_run["result"].get("results")
     else:
         per_object = None
-    if len(manifests) <= 1 or per_object is None:
+    if per_object is None:  # one definition: the task's own changed, which a dry run overrides
         if len(manifests) > 1:
             raise DryRunError(
                 f"expected one result per manifest (result.results) for the {len(manifests)} manifests dry-run "

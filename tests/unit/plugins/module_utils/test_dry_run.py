@@ -90,3 +90,5 @@ def test_a_looped_task_is_read_per_item():
     ]}
     assert changed_manifests([SERVICE, STABLE], looped) == [STABLE]
     assert [r["changed"] for r in resource_changes([SERVICE, STABLE], looped)] == [False, True]
+    # a loop of one item is read too: its item's changed is the module's own
+    assert changed_manifests([SERVICE], {"results": [{"changed": False, "result": SERVICE}]}) == []
