@@ -127,9 +127,11 @@ READ_OBJECTS_ARG_SPEC = {
             "name": {"type": "str"},
             "namespace": {"type": "str"},
             "plural": {"type": "str"},
+            "ignore_forbidden": {"type": "bool", "default": False},
         },
     },
     "secret_values": {"type": "bool", "default": True},
+    "server_version": {"type": "bool", "default": False},
 }
 
 

@@ -8,7 +8,10 @@ apiece in module start-up.
 An object is named by ``api_version``, ``kind`` and ``name``; without ``name`` every object of the
 kind in the namespace is read (a list, whose items get their ``apiVersion`` and ``kind`` back). A
 404 - the object, or the API of its kind (a CRD not installed) - reads as no object, as
-``k8s_info`` returns it. Pure apart from the ``get`` function it is given.
+``k8s_info`` returns it. A 403 fails the read, unless the object is marked ``ignore_forbidden``
+(something the credentials may not be allowed to read, such as a CRD or the kube-system Namespace):
+then it reads as no object, with the API server's refusal in ``forbidden``. Pure apart from the
+``get`` function it is given.
 """
 
 from __future__ import annotations
@@ -29,6 +32,16 @@ class ReadObjectsError(ValueError):
     """An object to read is not named well enough to read it."""
 
 
+class Forbidden(Exception):
+    """The API server refused to let the credentials read an object (403). The message says what
+    could not be read (``cannot read Secret ns/s: 403 Forbidden``); ``answer`` is the server's own
+    words (``secrets "s" is forbidden: User "u" cannot get resource ...``)."""
+
+    def __init__(self, message: str, answer: str = "") -> None:
+        super().__init__(message)
+        self.answer = answer or message
+
+
 @dataclass(frozen=True)
 class ObjectRef:
     """One object (or, without ``name``, every object of a kind) to read."""
@@ -38,6 +51,7 @@ class ObjectRef:
     name: str = ""
     namespace: str = ""
     plural: str = ""
+    ignore_forbidden: bool = False
 
     @property
     def label(self) -> str:
@@ -67,7 +81,8 @@ def parse_refs(raw: Sequence[Mapping[str, Any]], namespace: str = "") -> list[Ob
         scoped = "" if kind in _CLUSTER_SCOPED else str(item.get("namespace") or namespace or "")
         if kind not in _CLUSTER_SCOPED and not scoped:
             raise ReadObjectsError(f"object {number} to read ({kind} {item.get('name') or ''}) needs a namespace: set namespace")
-        refs.append(ObjectRef(str(item["api_version"]), kind, str(item.get("name") or ""), scoped, str(item.get("plural") or "")))
+        refs.append(ObjectRef(str(item["api_version"]), kind, str(item.get("name") or ""), scoped, str(item.get("plural") or ""),
+                              bool(item.get("ignore_forbidden"))))
     return refs
 
 
@@ -107,14 +122,22 @@ def without_secret_values(obj: Mapping[str, Any]) -> dict[str, Any]:
 def read_objects(
     refs: Sequence[ObjectRef], get: Callable[[str, str], Mapping[str, Any] | None], secret_values: bool = True
 ) -> list[dict[str, Any]]:
-    """One result per ref, in order: ``api_version``, ``kind``, ``name``, ``namespace`` and
-    ``resources`` (the objects found). ``get(path, label)`` returns the decoded answer or None for 404.
-    Without ``secret_values`` a Secret is returned with its keys only (``without_secret_values``)."""
+    """One result per ref, in order: ``api_version``, ``kind``, ``name``, ``namespace``,
+    ``resources`` (the objects found) and ``forbidden`` (the API server's refusal of a ref marked
+    ``ignore_forbidden``, else empty). ``get(path, label)`` returns the decoded answer or None for
+    404, and raises Forbidden for 403, which fails the read of any other ref. Without
+    ``secret_values`` a Secret is returned with its keys only (``without_secret_values``)."""
     results = []
     for ref in refs:
-        found = resources(ref, get(path(ref), ref.label))
+        forbidden = ""
+        try:
+            found = resources(ref, get(path(ref), ref.label))
+        except Forbidden as exc:
+            if not ref.ignore_forbidden:
+                raise
+            found, forbidden = [], exc.answer
         if not secret_values:
             found = [without_secret_values(obj) for obj in found]
         results.append({"api_version": ref.api_version, "kind": ref.kind, "name": ref.name, "namespace": ref.namespace,
-                        "resources": found})
+                        "resources": found, "forbidden": forbidden})
     return results

@@ -60,6 +60,13 @@ options:
         description: Resource name of the kind in the API's URLs, when it is not the kind in lower case made
           plural in English (V(networkpolicies) is known).
         type: str
+      ignore_forbidden:
+        description:
+          - Whether a refusal to read this object (403, the credentials lack the right) reads as no object, with
+            the API server's answer in RV(objects[].forbidden), instead of failing the task. For what a deployer
+            may well not be allowed to read, such as a CRD or the kube-system Namespace.
+        type: bool
+        default: false
   secret_values:
     description:
       - Whether a Secret is returned with its values. V(false) returns its keys only - each value of C(data) an
@@ -67,6 +74,12 @@ options:
         the task's result holds no secret and needs no C(no_log).
     type: bool
     default: true
+  server_version:
+    description:
+      - Whether to read the API server's version too, returned as RV(server); one call then tells whether the
+        API answers and reads the objects.
+    type: bool
+    default: false
 requirements:
   - python >= 3.11
   - kubernetes >= 24.2.0
@@ -94,9 +107,29 @@ EXAMPLES = r"""
       - {api_version: v1, kind: Secret, name: finance-service-secrets}
     secret_values: false
   register: read
+
+- name: Whether the API answers, its version, and the cluster's identity if the credentials may read it
+  vextrus.deploy.read_objects:
+    server_version: true
+    objects:
+      - {api_version: v1, kind: Namespace, name: kube-system, ignore_forbidden: true}
+  register: cluster
 """
 
 RETURN = r"""
+server:
+  description: The API server's address and version, with O(server_version).
+  returned: when O(server_version=true)
+  type: dict
+  contains:
+    host:
+      description: The API server's URL, as the kubeconfig gives it.
+      type: str
+      sample: https://127.0.0.1:6443
+    version:
+      description: The API server's C(/version) answer (C(major), C(minor), C(gitVersion), ...).
+      type: dict
+      sample: {"major": "1", "minor": "34", "gitVersion": "v1.34.4"}
 objects:
   description:
     - One entry per object of O(objects), in order.
@@ -122,6 +155,10 @@ objects:
         has its C(apiVersion) and C(kind).
       type: list
       elements: dict
+    forbidden:
+      description: The API server's refusal, for an object marked O(objects[].ignore_forbidden) that the
+        credentials may not read; empty otherwise.
+      type: str
 """
 
 import json
@@ -136,7 +173,21 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection impo
     api_call,
     connect_dynamic,
 )
-from ansible_collections.vextrus.deploy.plugins.module_utils.read_objects import ReadObjectsError, parse_refs, read_objects
+from ansible_collections.vextrus.deploy.plugins.module_utils.read_objects import (
+    Forbidden,
+    ReadObjectsError,
+    parse_refs,
+    read_objects,
+)
+
+
+def _refusal(exc) -> str:
+    """The API server's own words in a refusal (its Status message), else the status and reason."""
+    try:
+        message = json.loads(exc.body or "{}").get("message")
+    except (TypeError, ValueError, AttributeError):
+        message = None
+    return str(message) if message else f"{exc.status} {exc.reason}"
 
 
 def _getter(client, retrier: Retrier):
@@ -147,6 +198,8 @@ def _getter(client, retrier: Retrier):
             except ApiException as exc:
                 if exc.status == 404:
                     return None
+                if exc.status == 403:
+                    raise Forbidden(f"cannot read {label}: {exc.status} {exc.reason}", _refusal(exc)) from exc
                 raise
             return json.loads(answer.data)
 
@@ -155,13 +208,24 @@ def _getter(client, retrier: Retrier):
     return get
 
 
+def _server(client, retrier: Retrier) -> dict:
+    """The API server's address and version (what ``kubectl version`` shows of the server)."""
+    answer = api_call("read the API server's version",
+                      lambda: json.loads(client.request("GET", "/version", serialize=False).data), client.client, retrier)
+    return {"host": client.client.configuration.host, "version": answer}
+
+
 def run_module(params: dict) -> dict:
     """Every object of ``objects`` read, in their order. The key is not ``results``: Ansible shows a
     task's ``results`` even under no_log (it takes them for a loop's, censored item by item)."""
     refs = parse_refs(params["objects"], params["namespace"] or "")
     retrier = Retrier.for_budget()  # every read of the call shares one budget
     client = connect_dynamic(params, retrier=retrier)
-    return {"changed": False, "objects": read_objects(refs, _getter(client, retrier), params["secret_values"])}
+    result = {"changed": False}
+    if params["server_version"]:
+        result["server"] = _server(client, retrier)
+    result["objects"] = read_objects(refs, _getter(client, retrier), params["secret_values"])
+    return result
 
 
 def main() -> None:
@@ -170,7 +234,7 @@ def main() -> None:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
     try:
         module.exit_json(**run_module(module.params))
-    except (ReadObjectsError, K8sConnectionError) as exc:
+    except (ReadObjectsError, Forbidden, K8sConnectionError) as exc:
         module.fail_json(msg=str(exc))
 
 

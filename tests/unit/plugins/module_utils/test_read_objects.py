@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.read_objects import (
+    Forbidden,
     ObjectRef,
     ReadObjectsError,
     parse_refs,
@@ -125,3 +126,24 @@ def test_a_secret_without_its_values(secret_values):
     assert secret["metadata"]["annotations"] == {"vextrus.io/checksum": "abc"}
     assert "djE=" not in str(secret) and "v3" not in str(secret)
     assert SECRET["data"]["JWT"] == "djE=", "the answer itself is left as it is"
+
+
+def test_a_refusal_reads_as_no_object_only_where_it_may():
+    refs = parse_refs([{"api_version": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "name": "crd",
+                        "ignore_forbidden": True},
+                       {"api_version": "v1", "kind": "ConfigMap", "name": "rec"}], "ns")
+
+    def get(api_path, label):
+        if "customresourcedefinitions" in api_path:
+            raise Forbidden(f"cannot read {label}: 403 Forbidden", 'customresourcedefinitions "crd" is forbidden')
+        return RECORD
+
+    crd, record = read_objects(refs, get)
+    assert crd["resources"] == [] and crd["forbidden"] == 'customresourcedefinitions "crd" is forbidden'
+    assert record["resources"] == [RECORD] and record["forbidden"] == ""
+
+    def refuse(_api_path, label):
+        raise Forbidden(f"cannot read {label}: 403 Forbidden")
+
+    with pytest.raises(Forbidden, match=r"^cannot read ConfigMap ns/rec: 403 Forbidden$"):
+        read_objects(refs, refuse)

@@ -38,14 +38,17 @@ class FakeClient:
         if isinstance(answer, list):
             answer = answer.pop(0)
         if isinstance(answer, int):
-            raise ApiException(status=answer, reason={404: "Not Found", 403: "Forbidden", 503: "Service Unavailable"}[answer])
+            error = ApiException(status=answer, reason={404: "Not Found", 403: "Forbidden", 503: "Service Unavailable"}[answer])
+            if answer == 403:
+                error.body = json.dumps({"kind": "Status", "message": f"{path} is forbidden: User \"u\" cannot get it"})
+            raise error
         return SimpleNamespace(data=json.dumps(answer).encode())
 
 
-def run_main(monkeypatch, capsys, answers: dict) -> tuple[dict, FakeClient]:
+def run_main(monkeypatch, capsys, answers: dict, args: dict | None = None) -> tuple[dict, FakeClient]:
     client = FakeClient(answers)
     monkeypatch.setattr(read_objects, "connect_dynamic", lambda params, retrier=None: client)
-    with patch_module_args(ARGS), pytest.raises(SystemExit):
+    with patch_module_args(args or ARGS), pytest.raises(SystemExit):
         read_objects.main()
     return json.loads(capsys.readouterr().out), client
 
@@ -86,3 +89,38 @@ def test_the_objects_are_not_under_results(monkeypatch, capsys):
     read with no_log would be printed whole."""
     result, _client = run_main(monkeypatch, capsys, {"/api/v1/namespaces/ns/configmaps/rec": RECORD})
     assert "results" not in result and len(result["objects"]) == len(ARGS["objects"])
+
+
+CLUSTER = {"objects": [{"api_version": "v1", "kind": "Namespace", "name": "kube-system", "ignore_forbidden": True},
+                       {"api_version": "v1", "kind": "ConfigMap", "name": "rec", "namespace": "ns"}],
+           "server_version": True}
+VERSION = {"major": "1", "minor": "34", "gitVersion": "v1.34.4"}
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_the_server_version_and_an_object_the_credentials_may_not_read(monkeypatch, capsys, allowed):
+    kube_system = {"kind": "Namespace", "metadata": {"name": "kube-system", "uid": "u-1"}}
+    result, client = run_main(monkeypatch, capsys, {
+        "/version": VERSION, "/api/v1/namespaces/kube-system": kube_system if allowed else 403,
+        "/api/v1/namespaces/ns/configmaps/rec": RECORD}, CLUSTER)
+    assert not result.get("failed"), result
+    assert result["server"] == {"host": "https://127.0.0.1:6443", "version": VERSION}
+    identity, record = result["objects"]
+    assert record == {"api_version": "v1", "kind": "ConfigMap", "name": "rec", "namespace": "ns", "resources": [RECORD],
+                      "forbidden": ""}
+    if allowed:
+        assert identity["resources"] == [kube_system] and identity["forbidden"] == ""
+    else:
+        assert identity["resources"] == []
+        assert identity["forbidden"] == '/api/v1/namespaces/kube-system is forbidden: User "u" cannot get it'
+    assert client.requests[0] == "/version"
+
+
+def test_without_server_version_the_version_is_not_read(monkeypatch, capsys):
+    result, client = run_main(monkeypatch, capsys, {"/api/v1/namespaces/ns/configmaps/rec": RECORD})
+    assert "server" not in result and "/version" not in client.requests
+
+
+def test_a_server_that_does_not_answer_its_version_fails_the_task(monkeypatch, capsys):
+    result, _client = run_main(monkeypatch, capsys, {"/version": 403}, CLUSTER)
+    assert result["failed"] is True and result["msg"].startswith("cannot read the API server's version: 403")
