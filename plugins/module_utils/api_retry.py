@@ -127,6 +127,22 @@ def describe(error: BaseException) -> str:
     return names[0] + (f" ({names[-1]})" if len(names) > 1 else "")
 
 
+def detail(error: BaseException) -> str:
+    """What the innermost operating-system or TLS error under a transport error says, for a message:
+    ``[Errno 111] Connection refused``, ``[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed:
+    ...``; empty when there is none (an HTTP error, a bare urllib3 error)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    found = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and str(current):
+            found = str(current)
+        reason = getattr(current, "reason", None)
+        current = reason if isinstance(reason, BaseException) else (current.__cause__ or current.__context__)
+    return found
+
+
 @dataclass(frozen=True)
 class Outage:
     """A time the API could not be used: ``started`` (epoch seconds), ``seconds`` until an attempt

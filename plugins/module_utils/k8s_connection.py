@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import Retrier, RetriesExhausted
+from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import Retrier, RetriesExhausted, detail
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -84,9 +84,15 @@ def connect_dynamic(params: Mapping[str, Any], purpose: str = "", retrier: Retri
     except CoreException as exc:
         raise K8sConnectionError(str(exc)) from exc
     except RetriesExhausted as exc:
-        raise K8sConnectionError(f"cannot reach the Kubernetes API{purpose}: {exc}; {_CHECK}") from exc
+        raise K8sConnectionError(f"cannot reach the Kubernetes API{purpose}: {exc}{_said(exc.error)}; {_CHECK}") from exc
     except Exception as exc:  # the client's discovery raises many types for an unreachable or refusing API
         raise K8sConnectionError(f"cannot reach the Kubernetes API{purpose}: {exc}; {_CHECK}") from exc
+
+
+def _said(error: BaseException) -> str:
+    """What the system said under a transport error, as the end of a message: ``: [Errno 111] Connection refused``."""
+    said = detail(error)
+    return f": {said}" if said else ""
 
 
 def _host(api_client: Any) -> str:
@@ -97,7 +103,7 @@ def _message(action: str, error: BaseException, api_client: Any, retried: str = 
     if isinstance(error, ApiException):
         return f"cannot {action}: {error.status} {error.reason}{retried}"
     if isinstance(error, (HTTPError, OSError)):  # urllib3's retries exhausted, connection refused, TLS errors
-        return f"cannot reach the Kubernetes API at {_host(api_client)} to {action}: {type(error).__name__}{retried}; {_CHECK}"
+        return f"cannot reach the Kubernetes API at {_host(api_client)} to {action}: {type(error).__name__}{retried}{_said(error)}; {_CHECK}"
     return None
 
 

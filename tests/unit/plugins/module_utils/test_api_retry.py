@@ -22,6 +22,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import (
     Retrier,
     RetriesExhausted,
     describe,
+    detail,
     merge_outages,
     retry_after,
     retry_delay,
@@ -284,3 +285,25 @@ def test_an_outage_going_on_is_listed_until_now():
 )
 def test_overlapping_outages_are_merged(outages, expected):
     assert merge_outages(outages) == expected
+
+
+def _over(error: BaseException, cause: BaseException) -> BaseException:
+    error.__context__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (MaxRetryError(None, "/version", _over(NewConnectionError(None, "Failed to establish a new connection"),
+                                                ConnectionRefusedError(111, "Connection refused"))),
+         "[Errno 111] Connection refused"),
+        (MaxRetryError(None, "/version", _over(SSLError("certificate verify failed"),
+                                                ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))),
+         "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+        (refused(), ""),
+        (ApiException(status=503, reason="Service Unavailable"), ""),
+    ],
+)
+def test_detail_is_what_the_system_said_innermost(error, said):
+    assert detail(error) == said

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import MaxRetryError, NewConnectionError, SSLError
 
 from ansible_collections.vextrus.deploy.plugins.module_utils import k8s_connection
 from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import OutageLog, Retrier, RetriesExhausted
@@ -16,6 +18,12 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection impo
     connect,
     connection_options,
 )
+
+
+def _chained(error: BaseException, cause: BaseException) -> BaseException:
+    """``error`` raised while handling ``cause``, as urllib3 raises its errors over the system's."""
+    error.__context__ = cause
+    return error
 
 
 class _Configuration:
@@ -63,8 +71,16 @@ def test_a_kubeconfig_that_cannot_be_loaded_is_a_connection_error():
         ),
         (
             ConnectionRefusedError(111, "Connection refused"),
-            "cannot reach the Kubernetes API at https://127.0.0.1:6443 to read Deployment ns/web: ConnectionRefusedError; "
-            "check the kubeconfig/context and that the cluster is up",
+            "cannot reach the Kubernetes API at https://127.0.0.1:6443 to read Deployment ns/web: ConnectionRefusedError: "
+            "[Errno 111] Connection refused; check the kubeconfig/context and that the cluster is up",
+        ),
+        (
+            MaxRetryError(None, "/version", _chained(SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+                                                     ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] "
+                                                                                     "certificate verify failed"))),
+            "cannot reach the Kubernetes API at https://127.0.0.1:6443 to read Deployment ns/web: MaxRetryError: "
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed; check the kubeconfig/context and that "
+            "the cluster is up",
         ),
     ],
 )
@@ -153,11 +169,13 @@ def test_connect_retries_an_api_server_that_is_down(monkeypatch):
 
 def test_connect_to_an_api_server_that_stays_down_says_so(monkeypatch):
     def down(**options):
-        raise MaxRetryError(None, "/version", NewConnectionError(None, "refused"))
+        refused = _chained(NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused"),
+                           ConnectionRefusedError(111, "Connection refused"))
+        raise MaxRetryError(None, "/version", refused)
 
     monkeypatch.setattr(k8s_connection, "get_api_client", down)
     with pytest.raises(K8sConnectionError, match=(
         r"^cannot reach the Kubernetes API for the port-forward: MaxRetryError \(NewConnectionError\), still failing "
-        r"after 3 attempts in 1 s; check the kubeconfig/context and that the cluster is up$"
+        r"after 3 attempts in 1 s: \[Errno 111\] Connection refused; check the kubeconfig/context and that the cluster is up$"
     )):
         connect({"kubeconfig": "/k"}, purpose=" for the port-forward", retrier=_fast(1.0))
