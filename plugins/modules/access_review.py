@@ -92,18 +92,16 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection impo
     ApiException,
     K8sConnectionError,
     api_call,
-    connect,
+    connect_dynamic,
+    request_json,
 )
 
-try:
-    from kubernetes.client import AuthorizationV1Api, CoreV1Api
-except ImportError:  # reported through K8S_IMPORT_ERROR
-    pass
+_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
 
-def _namespace_exists(core: CoreV1Api, namespace: str) -> bool:
+def _namespace_exists(dynamic, namespace: str) -> bool:
     try:
-        core.read_namespace(namespace)
+        request_json(dynamic, "GET", f"/api/v1/namespaces/{namespace}")
     except ApiException as exc:
         if exc.status in (403, 404):
             return exc.status == 403  # forbidden to read it: let the review say so
@@ -115,23 +113,21 @@ def run_module(params: dict) -> dict:
     """Every rule of the chain reviewed for the current identity; ``denied`` lists the refused ones."""
     namespace = params["namespace"]
     retrier = Retrier.for_budget()  # every request of the review shares one budget
-    api_client = connect(params, retrier=retrier)
-    exists = api_call(
-        f"read namespace {namespace}", lambda: _namespace_exists(CoreV1Api(api_client), namespace), api_client, retrier
-    )
-    authz = AuthorizationV1Api(api_client)
+    dynamic = connect_dynamic(params, retrier=retrier)
+    api_client = dynamic.client
+    exists = api_call(f"read namespace {namespace}", lambda: _namespace_exists(dynamic, namespace), api_client, retrier)
     allowed, denied = [], []
     for rule in chain_rules(exists, params["extra_rules"], params["lease"] or ""):
         status = api_call(
             f"review whether the current identity may {describe(rule)}",
-            lambda rule=rule: authz.create_self_subject_access_review(review_body(rule, namespace)).status,
+            lambda rule=rule: request_json(dynamic, "POST", _REVIEWS, review_body(rule, namespace)).get("status") or {},
             api_client,
             retrier,
         )
-        if status.allowed:
+        if status.get("allowed"):
             allowed.append(describe(rule))
         else:
-            denied.append({**rule, "reason": status.reason or status.evaluation_error or ""})
+            denied.append({**rule, "reason": status.get("reason") or status.get("evaluationError") or ""})
     return {"changed": False, "allowed": allowed, "denied": denied, "namespace_exists": exists}
 
 

@@ -181,7 +181,8 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection impo
     ApiException,
     K8sConnectionError,
     api_errors,
-    connect,
+    connect_dynamic,
+    request_json,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.run_lease import (
     LeaseConflict,
@@ -192,7 +193,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.run_lease import (
 )
 
 try:
-    from kubernetes.client import CoordinationV1Api, CoreV1Api
+    from kubernetes.client import CoordinationV1Api
 except ImportError:  # reported through K8S_IMPORT_ERROR
     pass
 
@@ -251,11 +252,11 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def _ensure_namespace(api_client: Any, namespace: str, check_mode: bool) -> bool:
-    core = CoreV1Api(api_client)
+def _ensure_namespace(dynamic: Any, namespace: str, check_mode: bool) -> bool:
+    api_client = dynamic.client
     with api_errors(f"read namespace {namespace}", api_client):
         try:
-            core.read_namespace(namespace)
+            request_json(dynamic, "GET", f"/api/v1/namespaces/{namespace}")
             return False
         except ApiException as exc:
             if exc.status == 403:  # the deployer may not read namespaces: its Role lives in this one
@@ -266,7 +267,8 @@ def _ensure_namespace(api_client: Any, namespace: str, check_mode: bool) -> bool
         return True
     with api_errors(f"create namespace {namespace}", api_client):
         try:
-            core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+            request_json(dynamic, "POST", "/api/v1/namespaces",
+                         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         except ApiException as exc:
             if exc.status != 409:  # created by another run meanwhile
                 raise
@@ -279,8 +281,8 @@ def _spec(lease: dict[str, Any] | None) -> dict[str, Any]:
 
 def run_module(params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     namespace, name, holder, ttl = params["namespace"], params["name"], params["holder"], params["ttl"]
-    api_client = connect(params)
-    lease = KubernetesLease(api_client, namespace, name)
+    dynamic = connect_dynamic(params)
+    lease = KubernetesLease(dynamic.client, namespace, name)
     result: dict[str, Any] = {"holder": holder, "namespace_created": False, "warnings": []}
     if params["state"] == "renewing":
         if check_mode:
@@ -299,7 +301,7 @@ def run_module(params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
         written = None if decision.changed else before
     else:
         if params["create_namespace"]:
-            result["namespace_created"] = _ensure_namespace(api_client, namespace, check_mode)
+            result["namespace_created"] = _ensure_namespace(dynamic, namespace, check_mode)
         decision, written = acquire(lease, name, namespace, holder, ttl, _now, check_mode)
     return {**result, "changed": decision.changed or result["namespace_created"], "action": decision.action,
             "previous_holder": decision.previous_holder, "message": decision.message, "lease": _spec(written),
