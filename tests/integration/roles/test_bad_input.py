@@ -90,3 +90,23 @@ def test_bad_input_fails_clearly_and_writes_nothing(
     assert "Nothing was written" in run.flat or "nothing was applied" in run.flat
     assert not namespace_exists(k8s_client, namespace), f"{case}: namespace {namespace} was created"
     assert not (tmp_path / "vault").exists(), f"{case}: local vault files were written"
+
+
+def test_a_local_vault_file_without_its_password_file_is_refused(
+    run_playbook: PlaybookRunner, k8s_client: client.ApiClient, tmp_path: Path
+) -> None:
+    """A vault file whose password file is gone is not read with a new password: the role refuses,
+    before anything is written, and makes no password file."""
+    namespace = unique_name("vx-bad-vault-password")
+    given = tmp_path / "given"
+    given.mkdir()
+    vault_file, password_file = given / "local.yml", given / "password"
+    vault_file.write_text("$ANSIBLE_VAULT;1.1;AES256\n6162636465660a\n")
+    run = run_playbook(profile(namespace, tmp_path, deploy_local_vault_file=str(vault_file),
+                               deploy_local_vault_password_file=str(password_file)))
+
+    assert run.rc != 0, run.output[-3000:]
+    assert run.recap()["failed"] == 1, run.output[-3000:]
+    assert f"{vault_file} exists but its password file {password_file} is missing" in run.flat, run.output[-3000:]
+    assert not password_file.exists(), "a new password file was written"
+    assert not namespace_exists(k8s_client, namespace), f"namespace {namespace} was created"
