@@ -17,6 +17,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection impo
     api_errors,
     connect,
     connection_options,
+    request_json,
 )
 
 
@@ -179,3 +180,24 @@ def test_connect_to_an_api_server_that_stays_down_says_so(monkeypatch):
         r"after 3 attempts in 1 s: \[Errno 111\] Connection refused; check the kubeconfig/context and that the cluster is up$"
     )):
         connect({"kubeconfig": "/k"}, purpose=" for the port-forward", retrier=_fast(1.0))
+
+
+class _Dynamic:
+    """The DynamicClient's request, recording what it was asked."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.asked = data, []
+
+    def request(self, method, path, body=None, **params):
+        self.asked.append((method, path, body, params))
+        return type("Answer", (), {"data": self.data})()
+
+
+@pytest.mark.parametrize(("data", "decoded"), [(b'{"kind": "Namespace"}', {"kind": "Namespace"}), (b"", {})])
+def test_request_json_asks_by_path_and_decodes_the_answer(data, decoded):
+    dynamic = _Dynamic(data)
+    body = {"kind": "SelfSubjectAccessReview"}
+    assert request_json(dynamic, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body,
+                        field_manager="m") == decoded
+    assert dynamic.asked == [("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body,
+                              {"serialize": False, "field_manager": "m"})]
