@@ -12,9 +12,11 @@
   message says what could not be done and what to check; the modules report it with fail_json;
 - ``api_call``: one request with its transient errors (connection refused or reset, 429, 5xx)
   retried with backoff inside a budget (``api_retry.Retrier``), then as ``api_errors``;
-- ``request_json``: one request by API path with the DynamicClient, its JSON answer decoded. The
-  modules use it rather than kubernetes' typed API classes: importing ``CoreV1Api`` alone costs a
-  third of a second of CPU in every module run (its methods are validated with pydantic).
+- ``request_json``: one request by API path with the DynamicClient, its JSON answer decoded;
+  ``path_client``: a DynamicClient for such requests on an ApiClient, without API discovery. The
+  modules use them rather than kubernetes' typed API classes: importing ``CoreV1Api`` alone costs a
+  third of a second of CPU in every module run (its methods are validated with pydantic), and its
+  models parse every object again.
 
 ``connect`` retries too: the client's discovery already asks the API server.
 """
@@ -35,6 +37,7 @@ try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
     from kubernetes.client.exceptions import ApiException
+    from kubernetes.dynamic import DynamicClient
     from urllib3.exceptions import HTTPError
 
     K8S_IMPORT_ERROR = None
@@ -139,3 +142,13 @@ def request_json(dynamic: Any, method: str, path: str, body: Any = None, **param
     (``label_selector``, ``field_manager``...). Errors are the client's ApiException, with ``status``."""
     answer = dynamic.request(method, path, body=body, serialize=False, **params)
     return json.loads(answer.data or b"{}")
+
+
+def _no_discovery(_client: Any, _cache_file: Any) -> None:
+    return None
+
+
+def path_client(api_client: Any) -> Any:
+    """A DynamicClient on ``api_client`` for requests by path (``request``, ``request_json``) only:
+    made without the API discovery its ``resources`` would need, so without a request."""
+    return DynamicClient(api_client, discoverer=_no_discovery)

@@ -48,7 +48,12 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import (
     status_of,
     transient,
 )
-from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import ApiException, api_call
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import (
+    ApiException,
+    api_call,
+    path_client,
+    request_json,
+)
 from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact_value
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status import (
     FAILED,
@@ -61,7 +66,6 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_status impo
 )
 
 try:
-    from kubernetes import client as k8s_client
     from kubernetes import watch as k8s_watch
 except ImportError:  # the modules check for the library through k8s_connection.K8S_IMPORT_ERROR
     pass
@@ -444,44 +448,54 @@ def _gate_result(
     return result
 
 
+# where each kind the gate lists and watches lives
+_LIST_PATHS = {
+    "pods": "/api/v1/namespaces/{namespace}/pods",
+    "replicasets": "/apis/apps/v1/namespaces/{namespace}/replicasets",
+    "deployments": "/apis/apps/v1/namespaces/{namespace}/deployments",
+}
+
+
 class _Api:
+    """The gate's reads, by API path: no typed API class, whose import and models cost more than the
+    gate's own work (``k8s_connection.path_client``). A list function answers the Watch with the raw
+    stream, and the Watch leaves each event's object as the dict it is."""
+
     def __init__(self, api_client: Any, namespace: str) -> None:
         self.client = api_client
-        self.core = k8s_client.CoreV1Api(api_client)
-        self.apps = k8s_client.AppsV1Api(api_client)
+        self.dynamic = path_client(api_client)
         self.namespace = namespace
 
-    def read_deployment(self, name: str) -> dict[str, Any] | None:
+    def _read(self, path: str) -> dict[str, Any] | None:
         try:
-            return _raw(self.apps.read_namespaced_deployment(name, self.namespace, _preload_content=False))
+            return request_json(self.dynamic, "GET", path)
         except ApiException as exc:
             if getattr(exc, "status", None) == 404:
                 return None
             raise
+
+    def read_deployment(self, name: str) -> dict[str, Any] | None:
+        return self._read(f"/apis/apps/v1/namespaces/{self.namespace}/deployments/{name}")
 
     def list_fn(self, kind: str) -> Callable[..., Any]:
-        return {
-            "pods": self.core.list_namespaced_pod,
-            "replicasets": self.apps.list_namespaced_replica_set,
-            "deployments": self.apps.list_namespaced_deployment,
-        }[kind]
+        path = _LIST_PATHS[kind]
+
+        def list_kind(namespace: str, **params: Any):
+            return self.dynamic.request("GET", path.format(namespace=namespace), serialize=False, **params)
+
+        return list_kind
 
     def list_objects(self, kind: str, **selectors: str) -> dict[str, Any]:
-        return _raw(self.list_fn(kind)(self.namespace, _preload_content=False, **selectors))
+        return _raw(self.list_fn(kind)(self.namespace, **selectors))
 
     def read_node(self, name: str) -> dict[str, Any] | None:
-        try:
-            return _raw(self.core.read_node(name, _preload_content=False))
-        except ApiException as exc:
-            if getattr(exc, "status", None) == 404:
-                return None
-            raise
+        return self._read(f"/api/v1/nodes/{name}")
 
     def log(self, pod: str, container: str, lines: int, previous: bool) -> list[str]:
-        text = self.core.read_namespaced_pod_log(
-            pod, self.namespace, container=container, previous=previous, tail_lines=lines, _preload_content=False
-        ).data.decode("utf-8", "replace")
-        return text.splitlines()
+        query = [("container", container), ("previous", "true" if previous else "false"), ("tailLines", str(lines))]
+        answer = self.dynamic.request("GET", f"/api/v1/namespaces/{self.namespace}/pods/{pod}/log", serialize=False,
+                                      query_params=query, header_params={"Accept": "*/*"})
+        return answer.data.decode("utf-8", "replace").splitlines()
 
 
 # How long reading a failed container's log is tried again after transient errors.
