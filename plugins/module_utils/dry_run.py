@@ -9,7 +9,8 @@ apply would change, so the apply that follows writes only those and a run with n
 makes no call. A task given one definition registers that object's result directly; its
 ``changed`` is the task's own, which a dry-run task overrides (``changed_when: false``), so such a single
 manifest always counts as changed. A task looped over the manifests (``results``, one entry per
-manifest) is read the same way. Pure functions.
+manifest) is read the same way. The apply itself is then one call for every changed manifest
+(``apply_calls``), or one call per manifest when each object's diff is to be shown. Pure functions.
 """
 
 from __future__ import annotations
@@ -69,3 +70,20 @@ def resource_changes(manifests: Sequence[Mapping[str, Any]], dry_run: Mapping[st
         {"kind": manifest.get("kind"), "name": (manifest.get("metadata") or {}).get("name"), "changed": changed}
         for manifest, changed in dry_run_changes(manifests, dry_run)
     ]
+
+
+def apply_calls(manifests: Sequence[Mapping[str, Any]], per_object: bool = False) -> list[Any]:
+    """The items of an apply loop: every manifest in one call (one item, the list, applied in its
+    order), or with ``per_object`` (``--diff``: each object's diff is shown) one item per manifest;
+    no item when there is nothing to apply."""
+    manifests = list(manifests or [])
+    if per_object:
+        return manifests
+    return [manifests] if manifests else []
+
+
+def manifest_names(manifests: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> str:
+    """``Kind/name`` of a manifest, or of each manifest of a list joined with ``, ``: the label of an
+    item of ``apply_calls``."""
+    items = [manifests] if isinstance(manifests, Mapping) else list(manifests or [])
+    return ", ".join(f"{item.get('kind')}/{(item.get('metadata') or {}).get('name')}" for item in items)

@@ -1,10 +1,11 @@
-"""The dry_run_changed and dry_run_resources filters: registered, and a mismatched dry run is an
-AnsibleFilterError with the reason."""
+"""The dry_run_changed, dry_run_resources, apply_calls and manifest_names filters: registered, and a
+mismatched dry run is an AnsibleFilterError with the reason."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vextrus.deploy.plugins.filter.dry_run import FilterModule, dry_run_changed, dry_run_resources
+from ansible_collections.vextrus.deploy.plugins.module_utils.dry_run import apply_calls, manifest_names
 
 SERVICE = {"kind": "Service", "metadata": {"name": "svc"}}
 PDB = {"kind": "PodDisruptionBudget", "metadata": {"name": "svc"}}
@@ -12,7 +13,8 @@ DRY_RUN = {"result": {"results": [{"changed": True, "result": SERVICE}, {"change
 
 
 def test_filters_are_registered():
-    assert FilterModule().filters() == {"dry_run_changed": dry_run_changed, "dry_run_resources": dry_run_resources}
+    assert FilterModule().filters() == {"dry_run_changed": dry_run_changed, "dry_run_resources": dry_run_resources,
+                                        "apply_calls": apply_calls, "manifest_names": manifest_names}
 
 
 def test_filters_read_the_dry_run():

@@ -7,8 +7,10 @@ import pytest
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.dry_run import (
     DryRunError,
+    apply_calls,
     changed_manifests,
     dry_run_changes,
+    manifest_names,
     resource_changes,
 )
 
@@ -92,3 +94,30 @@ def test_a_looped_task_is_read_per_item():
     assert [r["changed"] for r in resource_changes([SERVICE, STABLE], looped)] == [False, True]
     # a loop of one item is read too: its item's changed is the module's own
     assert changed_manifests([SERVICE], {"results": [{"changed": False, "result": SERVICE}]}) == []
+
+
+@pytest.mark.parametrize(
+    ("manifests", "per_object", "calls"),
+    [
+        ([], False, []),
+        ([], True, []),
+        ([SERVICE], False, [[SERVICE]]),
+        ([SERVICE, STABLE, CANARY], False, [[SERVICE, STABLE, CANARY]]),
+        ([SERVICE, STABLE, CANARY], True, [SERVICE, STABLE, CANARY]),
+    ],
+    ids=["nothing", "nothing-diff", "one", "all-in-one-call", "one-call-each-with-diff"],
+)
+def test_apply_calls_are_one_for_all_or_one_per_object(manifests, per_object, calls):
+    assert apply_calls(manifests, per_object) == calls
+
+
+@pytest.mark.parametrize(
+    ("item", "label"),
+    [
+        (SERVICE, "Service/finance-service"),
+        ([STABLE, CANARY], "Deployment/finance-service-stable, Deployment/finance-service-canary"),
+        ([], ""),
+    ],
+)
+def test_manifest_names_label_an_apply_item(item, label):
+    assert manifest_names(item) == label
