@@ -296,10 +296,10 @@ def _over(error: BaseException, cause: BaseException) -> BaseException:
     ("error", "said"),
     [
         (MaxRetryError(None, "/version", _over(NewConnectionError(None, "Failed to establish a new connection"),
-                                                ConnectionRefusedError(111, "Connection refused"))),
+                                               ConnectionRefusedError(111, "Connection refused"))),
          "[Errno 111] Connection refused"),
         (MaxRetryError(None, "/version", _over(SSLError("certificate verify failed"),
-                                                ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))),
+                                               ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))),
          "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
         (refused(), ""),
         (ApiException(status=503, reason="Service Unavailable"), ""),
