@@ -59,15 +59,17 @@ def status_of(error: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
-def _causes(error: BaseException) -> Iterable[BaseException]:
-    """The error, what it wraps (urllib3's MaxRetryError.reason) and its causes, outermost first."""
+def _causes(error: BaseException, context: bool = False) -> Iterable[BaseException]:
+    """The error, what it wraps (urllib3's MaxRetryError.reason) and its causes, outermost first; with
+    ``context`` also the error each was raised while handling (urllib3 raises its SSLError so)."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         yield current
         reason = getattr(current, "reason", None)
-        current = reason if isinstance(reason, BaseException) else current.__cause__
+        current = reason if isinstance(reason, BaseException) else (
+            current.__cause__ or (current.__context__ if context else None))
 
 
 def transient(error: BaseException) -> bool:
@@ -131,16 +133,8 @@ def detail(error: BaseException) -> str:
     """What the innermost operating-system or TLS error under a transport error says, for a message:
     ``[Errno 111] Connection refused``, ``[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed:
     ...``; empty when there is none (an HTTP error, a bare urllib3 error)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    found = ""
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError) and str(current):
-            found = str(current)
-        reason = getattr(current, "reason", None)
-        current = reason if isinstance(reason, BaseException) else (current.__cause__ or current.__context__)
-    return found
+    said = [str(cause) for cause in _causes(error, context=True) if isinstance(cause, OSError) and str(cause)]
+    return said[-1] if said else ""
 
 
 @dataclass(frozen=True)

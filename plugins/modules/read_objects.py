@@ -172,6 +172,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection impo
     K8sConnectionError,
     api_call,
     connect_dynamic,
+    request_json,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.read_objects import (
     Forbidden,
@@ -194,14 +195,13 @@ def _getter(client, retrier: Retrier):
     def get(path: str, label: str):
         def call():
             try:
-                answer = client.request("GET", path, serialize=False)
+                return request_json(client, "GET", path)
             except ApiException as exc:
                 if exc.status == 404:
                     return None
                 if exc.status == 403:
                     raise Forbidden(f"cannot read {label}: {exc.status} {exc.reason}", _refusal(exc)) from exc
                 raise
-            return json.loads(answer.data)
 
         return api_call(f"read {label}", call, client.client, retrier)
 
@@ -210,8 +210,7 @@ def _getter(client, retrier: Retrier):
 
 def _server(client, retrier: Retrier) -> dict:
     """The API server's address and version (what ``kubectl version`` shows of the server)."""
-    answer = api_call("read the API server's version",
-                      lambda: json.loads(client.request("GET", "/version", serialize=False).data), client.client, retrier)
+    answer = api_call("read the API server's version", lambda: request_json(client, "GET", "/version"), client.client, retrier)
     return {"host": client.client.configuration.host, "version": answer}
 
 

@@ -31,8 +31,8 @@ class FakeClient:
         self.requests: list[str] = []
         self.client = SimpleNamespace(configuration=SimpleNamespace(host="https://127.0.0.1:6443"))
 
-    def request(self, method, path, serialize=True):
-        assert method == "GET" and serialize is False
+    def request(self, method, path, body=None, serialize=True):
+        assert method == "GET" and body is None and serialize is False
         self.requests.append(path)
         answer = self.answers.get(path, 404)
         if isinstance(answer, list):
