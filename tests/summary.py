@@ -1,13 +1,25 @@
 """Print what a `make test` run took and its totals from the pytest JUnit XML report: the 15
-slowest tests, the time per test suite (the directory under tests/), and, as the closing line, how
-many tests passed and failed, so the last line of `make test` (after the infrastructure is
-stopped) still says it."""
+slowest tests, the time per test suite (the directory under tests/), the tests that failed with the
+first line of their message, and, as the closing line, how many tests passed and failed, so the
+end of `make test` (after the infrastructure is stopped) still says which tests failed and why."""
 
 import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 SLOWEST = 15
+MESSAGE_CHARS = 300
+
+
+def _failure_of(case: ET.Element) -> str | None:
+    """The first line of a failed or errored test's message (None when the test did not fail)."""
+    for tag in ("failure", "error"):
+        found = case.find(tag)
+        if found is not None:
+            text = (found.get("message") or found.text or tag).strip()
+            first = text.splitlines()[0] if text else tag
+            return first[:MESSAGE_CHARS]
+    return None
 
 
 def suite_of(classname: str) -> str:
@@ -38,6 +50,13 @@ def main(path: str) -> int:
         print("== time per suite")
         for suite, times in sorted(per_suite.items(), key=lambda item: -sum(item[1])):
             print(f"{sum(times):8.1f} s  {suite} ({len(times)} tests)")
+    failures = [(c.get("classname", ""), c.get("name", ""), _failure_of(c)) for c in root.iter("testcase")]
+    failures = [item for item in failures if item[2] is not None]
+    if failures:
+        print(f"== the {len(failures)} failed tests")
+        for classname, name, message in failures:
+            print(f"  {classname}::{name}")
+            print(f"      {message}")
     total = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)

@@ -14,7 +14,7 @@ REPORT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="4" failures="1" errors="0" skipped="1">
 <testcase classname="tests.unit.plugins.filter.test_rollout_plan" name="test_a" time="0.01"/>
 <testcase classname="tests.integration.chain.test_chain_weeks" name="test_week[1]" time="120.5"/>
-<testcase classname="tests.integration.chain.test_demo" name="test_demo" time="240.0"><failure message="x"/></testcase>
+<testcase classname="tests.integration.chain.test_demo" name="test_demo" time="240.0"><failure message="AssertionError: the week FAILed&#10;second line">trace</failure></testcase>
 <testcase classname="tests.integration.test_molecule" name="test_molecule_scenario[chain]" time="90.0"><skipped/></testcase>
 </testsuite></testsuites>
 """
@@ -42,7 +42,12 @@ def test_slowest_first_per_suite_and_totals_last(tmp_path, capsys):
     assert slowest[0].endswith("tests.integration.chain.test_demo::test_demo")
     assert "240.0 s" in slowest[0] and len(slowest) == 4
     assert "360.5 s  integration/chain (2 tests)" in lines[lines.index("== time per suite") + 1]
-    assert lines[-1] == "tests: 2 passed, 1 failed, 1 skipped"
+    failed = lines[lines.index("== the 1 failed tests") + 1 :]
+    assert failed == [
+        "  tests.integration.chain.test_demo::test_demo",
+        "      AssertionError: the week FAILed",
+        "tests: 2 passed, 1 failed, 1 skipped",
+    ]
 
 
 def test_missing_report_says_so(tmp_path, capsys):
