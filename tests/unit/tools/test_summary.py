@@ -14,7 +14,8 @@ REPORT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="4" failures="1" errors="0" skipped="1">
 <testcase classname="tests.unit.plugins.filter.test_rollout_plan" name="test_a" time="0.01"/>
 <testcase classname="tests.integration.chain.test_chain_weeks" name="test_week[1]" time="120.5"/>
-<testcase classname="tests.integration.chain.test_demo" name="test_demo" time="240.0"><failure message="AssertionError: the week FAILed&#10;second line">trace</failure></testcase>
+<testcase classname="tests.integration.chain.test_demo" name="test_demo" time="240.0">
+<failure message="AssertionError: the week FAILed&#10;second line">trace</failure></testcase>
 <testcase classname="tests.integration.test_molecule" name="test_molecule_scenario[chain]" time="90.0"><skipped/></testcase>
 </testsuite></testsuites>
 """
