@@ -1,32 +1,45 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters dry_run_changed, dry_run_resources, apply_calls and manifest_names; documentation in the .yml
-of each name."""
+of each name.
+
+Its module_utils are imported when a filter is called, not when this file is loaded
+(see plugins/filter/README.md).
+"""
 
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vextrus.deploy.plugins.module_utils.dry_run import (
-    DryRunError,
-    apply_calls,
-    changed_manifests,
-    manifest_names,
-    resource_changes,
-)
 
 
 def dry_run_changed(manifests: Any, dry_run: Any) -> list[Any]:
+    from ansible_collections.vextrus.deploy.plugins.module_utils import dry_run as dry
+
     try:
-        return changed_manifests(manifests, dry_run)
-    except DryRunError as exc:
+        return dry.changed_manifests(manifests, dry_run)
+    except dry.DryRunError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 
 def dry_run_resources(manifests: Any, dry_run: Any) -> list[dict[str, Any]]:
+    from ansible_collections.vextrus.deploy.plugins.module_utils import dry_run as dry
+
     try:
-        return resource_changes(manifests, dry_run)
-    except DryRunError as exc:
+        return dry.resource_changes(manifests, dry_run)
+    except dry.DryRunError as exc:
         raise AnsibleFilterError(str(exc)) from exc
+
+
+def apply_calls(manifests: Any, per_object: bool = False) -> list[Any]:
+    from ansible_collections.vextrus.deploy.plugins.module_utils import dry_run as dry
+
+    return dry.apply_calls(manifests, per_object)
+
+
+def manifest_names(manifests: Any) -> str:
+    from ansible_collections.vextrus.deploy.plugins.module_utils import dry_run as dry
+
+    return dry.manifest_names(manifests)
 
 
 class FilterModule:

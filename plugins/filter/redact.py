@@ -1,15 +1,20 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filter redact; documentation in redact.yml."""
+"""Filter redact; documentation in redact.yml.
+
+The module_utils are imported when a filter is called, not when this file is loaded
+(see plugins/filter/README.md).
+"""
 
 from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact_value
 
 
 def redact(value: Any, secrets: Any = None) -> Any:
+    from ansible_collections.vextrus.deploy.plugins.module_utils.redact import redact_value
+
     if secrets is None:
         secrets = []
     if isinstance(secrets, (str, bytes, Mapping)) or not isinstance(secrets, (list, tuple)):

@@ -3,36 +3,39 @@
 """Filters of the rollback role: rollback_scope, rollback_snapshot, rollback_plan, rollback_differences.
 
 Documentation lives in the sidecar files of the same names.
+
+The module_utils are imported when a filter is called, not when this file is loaded
+(see plugins/filter/README.md).
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vextrus.deploy.plugins.module_utils import restorable
 
 
-def _call(function: Callable[..., Any], *args: Any) -> Any:
+def _call(name: str, *args: Any) -> Any:
+    from ansible_collections.vextrus.deploy.plugins.module_utils import restorable
+
     try:
-        return function(*args)
+        return getattr(restorable, name)(*args)
     except restorable.RestorableError as exc:
-        raise AnsibleFilterError(f"{function.__name__}: {exc}") from exc
+        raise AnsibleFilterError(f"{name}: {exc}") from exc
 
 
 def rollback_scope(service: Any, secret_name: Any = "") -> list[dict[str, str]]:
-    return _call(restorable.rollback_scope, service, secret_name or "")
+    return _call("rollback_scope", service, secret_name or "")
 
 
 def rollback_snapshot(objects: Any, scope: Any) -> list[dict[str, Any]]:
-    return _call(restorable.rollback_snapshot, objects, scope)
+    return _call("rollback_snapshot", objects, scope)
 
 
 def rollback_plan(snapshot: Any, current: Any, scope: Any) -> dict[str, Any]:
-    return _call(restorable.rollback_plan, snapshot, current, scope)
+    return _call("rollback_plan", snapshot, current, scope)
 
 
 def rollback_differences(snapshot: Any, live: Any, scope: Any) -> list[str]:
-    return _call(restorable.rollback_differences, snapshot, live, scope)
+    return _call("rollback_differences", snapshot, live, scope)
 
 
 class FilterModule:

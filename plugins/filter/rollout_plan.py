@@ -3,20 +3,19 @@
 """Filters for the phased rollout plan: replica_split, rollout_weights, rollout_week.
 
 Documentation lives in the sidecar files replica_split.yml, rollout_weights.yml, rollout_week.yml.
+
+The module_utils are imported when a filter is called, not when this file is loaded
+(see plugins/filter/README.md).
 """
 
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_plan import (
-    RolloutPlanError,
-    normalize_weights,
-    split_replicas,
-    validate_week,
-)
 
 
 def replica_split(total: Any, weight: Any) -> dict[str, int]:
+    from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_plan import RolloutPlanError, split_replicas
+
     try:
         return split_replicas(total, weight)
     except RolloutPlanError as exc:
@@ -24,6 +23,8 @@ def replica_split(total: Any, weight: Any) -> dict[str, int]:
 
 
 def rollout_weights(weights: Any) -> dict[int, int]:
+    from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_plan import RolloutPlanError, normalize_weights
+
     try:
         return normalize_weights(weights)
     except RolloutPlanError as exc:
@@ -31,6 +32,8 @@ def rollout_weights(weights: Any) -> dict[int, int]:
 
 
 def rollout_week(week: Any, weights: Any) -> int:
+    from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_plan import RolloutPlanError, validate_week
+
     try:
         return validate_week(week, weights)
     except RolloutPlanError as exc:

@@ -3,18 +3,22 @@
 """The run_plan filter: every decision of one run, from module_utils.run_plan.
 
 Documentation lives in the sidecar file run_plan.yml.
+
+The module_utils are imported when a filter is called, not when this file is loaded
+(see plugins/filter/README.md).
 """
 
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vextrus.deploy.plugins.module_utils.release_record import WEEK
-from ansible_collections.vextrus.deploy.plugins.module_utils.run_plan import RunPlanError, plan_run
 
 
-def run_plan(record: Any, live: Any, inputs: Any, action: str = WEEK) -> dict[str, Any]:
+def run_plan(record: Any, live: Any, inputs: Any, action: str | None = None) -> dict[str, Any]:
+    from ansible_collections.vextrus.deploy.plugins.module_utils.release_record import WEEK
+    from ansible_collections.vextrus.deploy.plugins.module_utils.run_plan import RunPlanError, plan_run
+
     try:
-        return plan_run(record, live, inputs, action).as_dict()
+        return plan_run(record, live, inputs, WEEK if action is None else action).as_dict()
     except RunPlanError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 

@@ -1,14 +1,19 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filter secret_checksum; documentation in secret_checksum.yml."""
+"""Filter secret_checksum; documentation in secret_checksum.yml.
+
+The module_utils are imported when a filter is called, not when this file is loaded
+(see plugins/filter/README.md).
+"""
 
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vextrus.deploy.plugins.module_utils.secret_checksum import ChecksumError, keyed_checksum
 
 
 def secret_checksum(data: Any, key: Any) -> str:
+    from ansible_collections.vextrus.deploy.plugins.module_utils.secret_checksum import ChecksumError, keyed_checksum
+
     try:
         return keyed_checksum(data, key)
     except ChecksumError as exc:

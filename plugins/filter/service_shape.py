@@ -3,15 +3,19 @@
 """Filter service_shape: the service's shape with its defaults filled in and every field checked.
 
 Documentation lives in the sidecar file service_shape.yml.
+
+The module_utils are imported when a filter is called, not when this file is loaded
+(see plugins/filter/README.md).
 """
 
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vextrus.deploy.plugins.module_utils.service_shape import ShapeError, normalize_shape
 
 
 def service_shape(shape: Any) -> dict[str, Any]:
+    from ansible_collections.vextrus.deploy.plugins.module_utils.service_shape import ShapeError, normalize_shape
+
     try:
         return normalize_shape(shape)
     except ShapeError as exc:

@@ -4,8 +4,13 @@ mismatched dry run is an AnsibleFilterError with the reason."""
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vextrus.deploy.plugins.filter.dry_run import FilterModule, dry_run_changed, dry_run_resources
-from ansible_collections.vextrus.deploy.plugins.module_utils.dry_run import apply_calls, manifest_names
+from ansible_collections.vextrus.deploy.plugins.filter.dry_run import (
+    FilterModule,
+    apply_calls,
+    dry_run_changed,
+    dry_run_resources,
+    manifest_names,
+)
 
 SERVICE = {"kind": "Service", "metadata": {"name": "svc"}}
 PDB = {"kind": "PodDisruptionBudget", "metadata": {"name": "svc"}}
@@ -23,6 +28,12 @@ def test_filters_read_the_dry_run():
         {"kind": "Service", "name": "svc", "changed": True},
         {"kind": "PodDisruptionBudget", "name": "svc", "changed": False},
     ]
+
+
+def test_apply_filters_give_the_calls_and_their_labels():
+    assert apply_calls([SERVICE, PDB]) == [[SERVICE, PDB]]
+    assert apply_calls([SERVICE, PDB], True) == [SERVICE, PDB]
+    assert manifest_names([SERVICE, PDB]) == "Service/svc, PodDisruptionBudget/svc"
 
 
 @pytest.mark.parametrize("name", ["dry_run_changed", "dry_run_resources"])
