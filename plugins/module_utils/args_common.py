@@ -76,6 +76,19 @@ SMOKE_CHECKS_ARG_SPEC = {
             "authenticated": {"type": "bool", "default": False},
         },
     },
+    "bearer_token_secret": {
+        "type": "dict",
+        "no_log": False,  # names the Secret and its key; the module reads the key itself
+        "options": {
+            "namespace": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "key": {"type": "str", "required": True, "no_log": False},
+            "claims": {"type": "dict", "required": True},
+            "ttl": {"type": "int", "default": 300},
+            "kubeconfig": copy.deepcopy(K8S_CONNECTION_ARG_SPEC["kubeconfig"]),
+            "context": copy.deepcopy(K8S_CONNECTION_ARG_SPEC["context"]),
+        },
+    },
     **PROBE_ARG_SPEC,
 }
 

@@ -23,6 +23,9 @@ description:
     the Service and always closes when it ends.
   - The bearer token goes only to the checks marked O(checks[].authenticated). It is never returned, and it and
     the values of O(redact) are masked in every body excerpt, detail and message returned.
+  - With O(bearer_token_secret) the module mints the token itself from a key of a Secret it reads, so the
+    signing key and the token never appear in the task's arguments or result; every value of that Secret is
+    masked too. A Secret or key that is missing fails every check as not run, with the reason.
   - Fails when a check did not pass, with the result of every check.
   - Runs where the task runs; use C(delegate_to=localhost) to probe from the controller.
 extends_documentation_fragment:
@@ -68,6 +71,41 @@ options:
           - Send O(bearer_token) with this check's requests.
         type: bool
         default: false
+  bearer_token_secret:
+    description:
+      - Mint the bearer token (a JWT signed with HS256) from a key of a Kubernetes Secret, read with the
+        connection options given here; mutually exclusive with O(bearer_token).
+    type: dict
+    suboptions:
+      namespace:
+        description: Namespace of the Secret.
+        type: str
+        required: true
+      name:
+        description: Name of the Secret.
+        type: str
+        required: true
+      key:
+        description: The key of the Secret's data that holds the signing key (at least 32 characters).
+        type: str
+        required: true
+      claims:
+        description: The token's claims; C(iat) and C(exp) are added unless given.
+        type: dict
+        required: true
+      ttl:
+        description: Seconds the token is valid.
+        type: int
+        default: 300
+      kubeconfig:
+        description:
+          - Path to the kubeconfig to read the Secret with, or its content as a dict; unset takes
+            E(K8S_AUTH_KUBECONFIG) or the default kubeconfig, as M(kubernetes.core.k8s) does.
+          - The other connection settings come from the kubeconfig or the E(K8S_AUTH_*) environment variables.
+        type: raw
+      context:
+        description: The kubeconfig's context; unset takes E(K8S_AUTH_CONTEXT) or the current context.
+        type: str
 requirements:
   - "python >= 3.11"
   - "kubernetes >= 24.2.0 (only for O(port_forward))"
@@ -137,6 +175,7 @@ port_forward:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import smoke_checks_argspec
+from ansible_collections.vextrus.deploy.plugins.module_utils.bearer_token import TokenError, secret_token
 from ansible_collections.vextrus.deploy.plugins.module_utils.health_probe import rewrite_url
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_IMPORT_ERROR, K8sConnectionError
 from ansible_collections.vextrus.deploy.plugins.module_utils.port_forward import PortForwardError, open_forward
@@ -149,22 +188,22 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.smoke_checks import
 )
 
 
-def _run(params: dict, checks: list[SmokeCheck]) -> dict:
+def _run(params: dict, checks: list[SmokeCheck], token: str | None, secrets: list[str]) -> dict:
     budget = ProbeBudget(
         successes=params["successes"],
         interval=params["interval"],
         timeout=params["timeout"],
         request_timeout=params["request_timeout"],
         validate_certs=params["validate_certs"],
-        secrets=tuple(params["redact"]),
+        secrets=tuple(secrets),
     )
     if not params["port_forward"]:
-        return run_smoke_checks(checks, budget, bearer_token=params["bearer_token"])
+        return run_smoke_checks(checks, budget, bearer_token=token)
     with open_forward(params["port_forward"]) as forward:
         result = run_smoke_checks(
             checks,
             budget,
-            bearer_token=params["bearer_token"],
+            bearer_token=token,
             url_for=lambda url: rewrite_url(url, "127.0.0.1", forward["local_port"]),
             extra={"port_forward": forward},
         )
@@ -173,18 +212,28 @@ def _run(params: dict, checks: list[SmokeCheck]) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=smoke_checks_argspec(), supports_check_mode=True)
-    if module.params["port_forward"] and K8S_IMPORT_ERROR:
+    module = AnsibleModule(
+        argument_spec=smoke_checks_argspec(),
+        mutually_exclusive=[("bearer_token", "bearer_token_secret")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    if (params["port_forward"] or params["bearer_token_secret"]) and K8S_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
     try:
-        checks = parse_checks(module.params["checks"])
+        checks = parse_checks(params["checks"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
         return
-    secrets = [module.params["bearer_token"] or "", *module.params["redact"]]
+    token, values = params["bearer_token"], []
+    secrets = [token or "", *params["redact"]]
     try:
-        result = _run(module.params, checks)
-    except (PortForwardError, K8sConnectionError, ValueError) as exc:
+        if params["bearer_token_secret"]:
+            token, values = secret_token(params["bearer_token_secret"])
+            module.no_log_values.add(token)  # never returned, not even in the invocation's arguments
+            secrets = [token, *values, *params["redact"]]
+        result = _run(params, checks, token, [*values, *params["redact"]])
+    except (PortForwardError, K8sConnectionError, TokenError, ValueError) as exc:
         result = unreached(checks, str(exc), secrets)
     if not result["passed"]:
         module.fail_json(changed=False, **result)

@@ -99,3 +99,40 @@ def test_without_a_forward_the_first_check_fails_and_the_others_are_skipped(monk
 def test_duplicate_check_names_are_refused(capsys):
     result = run_main({**ARGS, "checks": [CHECKS[0], CHECKS[0]]}, capsys)
     assert result["failed"] is True and "must be unique" in result["msg"]
+
+
+def test_a_token_minted_from_the_secret_goes_only_to_the_authenticated_check(forwards, monkeypatch, capsys):
+    minted = []
+
+    def secret_token(spec):
+        minted.append(spec)
+        return TOKEN, ["a-secret-value-of-the-service"]
+
+    monkeypatch.setattr(smoke_checks, "secret_token", secret_token)
+    args = {key: value for key, value in ARGS.items() if key != "bearer_token"}
+    result = run_main({**args, "bearer_token_secret": {"namespace": "ns", "name": "finance-service-secrets",
+                                                       "key": "JWT_SECRET", "claims": {"sub": "smoke"}}}, capsys)
+    assert result["passed"] is True, result
+    assert minted[0]["name"] == "finance-service-secrets" and minted[0]["ttl"] == 300
+    assert [c["result"]["urls"][0]["last_status"] for c in result["checks"]] == [200, 200, 200, 401]
+    assert TOKEN not in json.dumps(result)
+
+
+def test_a_missing_signing_key_fails_every_check_as_not_run(forwards, monkeypatch, capsys):
+    def secret_token(spec):
+        raise smoke_checks.TokenError("expected Secret ns/finance-service-secrets with key JWT_SECRET; it is missing")
+
+    monkeypatch.setattr(smoke_checks, "secret_token", secret_token)
+    args = {key: value for key, value in ARGS.items() if key != "bearer_token"}
+    result = run_main({**args, "bearer_token_secret": {"namespace": "ns", "name": "finance-service-secrets",
+                                                       "key": "JWT_SECRET", "claims": {}}}, capsys)
+    assert result["failed"] is True and result["passed"] is False
+    first, *others = result["checks"]
+    assert "with key JWT_SECRET; it is missing" in first["result"]["msg"] and "urls" not in first["result"]
+    assert [o["result"]["skipped"] for o in others] == [True, True, True]
+    assert forwards == []
+
+
+def test_a_token_and_a_token_secret_are_refused_together(capsys):
+    result = run_main({**ARGS, "bearer_token_secret": {"namespace": "ns", "name": "s", "key": "k", "claims": {}}}, capsys)
+    assert result["failed"] is True and "mutually exclusive" in result["msg"]
