@@ -104,13 +104,16 @@ def _walk(value: Any, key: str = "") -> Iterator[tuple[str, Any, Any]]:
 
 def _reads(source: str) -> tuple[set[str], set[str], set[str]]:
     """(names read unguarded, names read behind a guard, names the template sets for another
-    template: the keys of a template lookup's template_vars) in a template string."""
+    template: the keys of a template lookup's template_vars, and what a template that includes
+    others sets with ``{% set %}``, which its included templates read) in a template string."""
     tree = _ENV.parse(source)
     passed: set[str] = set()
     for call in tree.find_all(nodes.Call):
         for kwarg in call.kwargs:
             if kwarg.key == "template_vars" and isinstance(kwarg.value, nodes.Dict):
                 passed |= {p.key.value for p in kwarg.value.items if isinstance(p.key, nodes.Const)}
+    if any(True for _ in tree.find_all(nodes.Include)):
+        passed |= {assign.target.name for assign in tree.find_all(nodes.Assign) if isinstance(assign.target, nodes.Name)}
     guarded: set[str] = set()
     for node in tree.find_all((nodes.Filter, nodes.Test)):
         name = node.name
@@ -206,6 +209,8 @@ class _Index:
         ("{{ x if x is defined else y }}", {"y"}, {"x"}, set()),
         ("{% set n = m + 1 %}{{ n }}{% for i in l %}{{ i }}{% endfor %}", {"m", "l"}, set(), set()),
         ("{{ lookup('template', 't.j2', template_vars={'_t': k}) | vextrus.deploy.x }}", {"lookup", "k"}, set(), {"_t"}),
+        ("{% set _t = k %}{% include 't.j2' %}", {"k"}, set(), {"_t"}),
+        ("{% set _t = k %}{{ _t }}", {"k"}, set(), set()),
     ],
 )
 def test_reads_of_a_template(source: str, plain: set[str], guarded: set[str], passed: set[str]) -> None:
