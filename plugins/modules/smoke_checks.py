@@ -134,6 +134,25 @@ EXAMPLES = r"""
       port: 80
   delegate_to: localhost
   register: smoke
+
+- name: The same, the token minted from the service's Secret (the key never passes through a variable)
+  vextrus.deploy.smoke_checks:
+    checks:
+      - name: authenticated API call
+        url: http://finance-service/api/v1/accounts
+        authenticated: true
+    bearer_token_secret:
+      namespace: vextrus-production
+      name: finance-service-secrets
+      key: JWT_SECRET
+      claims:
+        sub: smoke-test
+        roles: [reader]
+    port_forward:
+      namespace: vextrus-production
+      service: finance-service
+      port: 80
+  delegate_to: localhost
 """
 
 RETURN = r"""
