@@ -112,7 +112,7 @@ def _reads(source: str) -> tuple[set[str], set[str], set[str]]:
         for kwarg in call.kwargs:
             if kwarg.key == "template_vars" and isinstance(kwarg.value, nodes.Dict):
                 passed |= {p.key.value for p in kwarg.value.items if isinstance(p.key, nodes.Const)}
-    if any(True for _ in tree.find_all(nodes.Include)):
+    if next(tree.find_all(nodes.Include), None) is not None:
         passed |= {assign.target.name for assign in tree.find_all(nodes.Assign) if isinstance(assign.target, nodes.Name)}
     guarded: set[str] = set()
     for node in tree.find_all((nodes.Filter, nodes.Test)):
