@@ -63,17 +63,7 @@ daemon_stop node-containerd "$CONTAINERD_EXE" 20
 (( started_for_cleanup )) && log "stopped the cleanup containerd"
 
 # --- processes still left: shims of our containerd and processes in our cgroups (by pid)
-for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $CTRD_SOCKET" || true); do
-  log "killing leftover shim $pid"; kill -KILL "$pid" 2>/dev/null || true
-done
-for d in $(our_cgroups); do
-  [[ -r $d/cgroup.procs ]] || continue
-  while read -r pid; do
-    [[ -n $pid ]] || continue
-    log "killing leftover container process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60))"
-    kill -KILL "$pid" 2>/dev/null || true
-  done <"$d/cgroup.procs"
-done
+kill_node_processes
 
 # --- mounts under the node's state (netns, shm, rootfs, volumes), deepest first
 for (( attempt = 0; attempt < 3; attempt++ )); do
@@ -85,11 +75,7 @@ mapfile -t mounts < <(mounts_under "$NODE_STATE"; mounts_under "$CTRD_RUN")
 (( ${#mounts[@]} )) && log "WARNING: still mounted: ${mounts[*]}"
 
 # --- network: veths on our bridge, the bridge
-for l in $(our_links); do
-  [[ $l == "$CNI_BRIDGE" ]] && continue
-  ip link del "$l" 2>/dev/null && log "deleted veth $l"
-done
-ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && ip link del "$CNI_BRIDGE" && log "deleted bridge $CNI_BRIDGE"
+delete_node_links
 
 # --- iptables: rules that jump to or name our chains/bridge/network, then the chains themselves
 scrub_iptables() { # iptables | ip6tables

@@ -92,6 +92,35 @@ our_links() {
   return 0
 }
 
+# kill_node_processes: kills the shims on our containerd socket and every process in our cgroups.
+# The socket (under /run) and the cgroups are the same for every checkout of this machine.
+kill_node_processes() {
+  local pid d
+  for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $CTRD_SOCKET" || true); do
+    log "killing leftover shim $pid"; kill -KILL "$pid" 2>/dev/null || true
+  done
+  for d in $(our_cgroups); do
+    [[ -r $d/cgroup.procs ]] || continue
+    while read -r pid; do
+      [[ -n $pid ]] || continue
+      log "killing leftover container process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60))"
+      kill -KILL "$pid" 2>/dev/null || true
+    done <"$d/cgroup.procs"
+  done
+  return 0
+}
+
+# delete_node_links: deletes the veths on our bridge, then the bridge.
+delete_node_links() {
+  local l
+  for l in $(our_links); do
+    [[ $l == "$CNI_BRIDGE" ]] && continue
+    ip link del "$l" 2>/dev/null && log "deleted veth $l"
+  done
+  if ip link show "$CNI_BRIDGE" >/dev/null 2>&1; then ip link del "$CNI_BRIDGE" && log "deleted bridge $CNI_BRIDGE"; fi
+  return 0
+}
+
 # iptables/ip6tables rules and chains of ours: kube-proxy and kubelet chains (KUBE-*), the CNI
 # chains (CNI-*) and any rule that names our bridge or pod network.
 our_iptables() {

@@ -86,6 +86,23 @@ node_cert kubelet-serving "/CN=$NODE_NAME" serverAuth "IP:127.0.0.1,DNS:localhos
 # Bound to ClusterRole system:node-proxier by the default ClusterRoleBinding of that name.
 node_cert kube-proxy "/CN=system:kube-proxy" clientAuth
 
+# --- what a node left running when its run was killed before its down.sh (another checkout's, e.g.
+# an earlier CI clone): its containers keep their pod IPs on the same bridge, in the same cgroups,
+# and this node's fresh IPAM would hand those IPs out again. With no node of ours running and no
+# container in our state, every such process, veth and mount is somebody else's leftover.
+foreign_ctrd=$(pgrep -af -- "containerd --config .*/cluster/node/containerd/config.toml" | grep -vF -- "$CTRD_CONFIG" || true)
+[[ -z $foreign_ctrd ]] ||
+  die "another checkout's real node runs on this machine (${foreign_ctrd%%$'\n'*}); stop it with its localcluster/down.sh first"
+if ! daemon_running node-containerd "$CONTAINERD_EXE" && ! daemon_running kubelet "$BIN/kubelet" &&
+   ! compgen -G "$CTRD_DIR/state/io.containerd.runtime.v2.task/$CTRD_NAMESPACE/*" >/dev/null; then
+  kill_node_processes
+  delete_node_links
+  mapfile -t stale < <(awk '{ print $5 }' /proc/self/mountinfo | grep -F /cluster/node/ | grep -vF -- "$NODE_STATE/" |
+    awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-)
+  for m in "${stale[@]}"; do umount -l "$m" 2>/dev/null || true; done
+  if (( ${#stale[@]} )); then log "unmounted ${#stale[@]} mount(s) another checkout's node left behind"; fi
+fi
+
 # --- rendered configuration; a component whose configuration changed is restarted
 changed_files=()
 # write_if_changed DEST CONTENT
@@ -228,6 +245,10 @@ if [[ " $(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.spec.taints[*].key}
 fi
 daemon_wait "node $NODE_NAME Ready" 120 kubelet "$BIN/kubelet" \
   kubectl_admin wait --for=condition=Ready "node/$NODE_NAME" --timeout=2s
+# The node lifecycle controller lifts the not-ready taint of a new Node up to its monitor period
+# after Ready; until then the scheduler places no pod there.
+schedulable() { [[ " $(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.spec.taints[*].key}') " != *" node.kubernetes.io/not-ready "* ]]; }
+daemon_wait "node $NODE_NAME without the not-ready taint" 60 kubelet "$BIN/kubelet" schedulable
 
 # --- kube-proxy
 if config_changed "$KUBE_PROXY_CONFIG" || config_changed "$KUBE_PROXY_KUBECONFIG" || config_changed "$NODE_PKI/stamp"; then
