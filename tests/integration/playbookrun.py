@@ -58,6 +58,16 @@ class Run:
         """What the run was, for the first line of tail()."""
         return f"rc={self.rc}"
 
+    def why(self, chars: int = 240) -> str:
+        """The message of the last failed task in the output, on one line and cut to chars ('' when
+        none failed): put first in a failure's message, it is what a summary of failures shows."""
+        for line in reversed(self.output.splitlines()):
+            if line.startswith(("fatal: [", "failed: [")) or "FAILED! =>" in line:
+                found = re.search(r'"msg": "((?:[^"\\]|\\.)*)"', line)
+                text = _one_line(found.group(1) if found else line)
+                return text if len(text) <= chars else text[: chars - 3] + "..."
+        return ""
+
     def tail(self, chars: int = 5000) -> str:
         """heading() and the end of the output, for assertion messages."""
         return f"{self.heading()}\n{self.output[-chars:]}"
@@ -84,7 +94,10 @@ class WeekRun(Command):
     extra: dict[str, Any] = field(default_factory=dict)
 
     def heading(self) -> str:
-        return f"week {self.week} rc={self.rc} after {self.seconds:.0f} s, extra vars {self.extra}"
+        report = self.report or {}
+        outcome = (f"{report.get('verdict')} ({report.get('cause')}): {report.get('reason')}" if report
+                   else self.why() or "no report")
+        return f"week {self.week} rc={self.rc} after {self.seconds:.0f} s: {outcome}; extra vars {self.extra}"
 
 
 def ansible_env(
