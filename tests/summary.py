@@ -1,6 +1,6 @@
 """Print what a `make test` run took and its totals from the pytest JUnit XML report: the 15
 slowest tests, the time per test suite (the directory under tests/), the tests that failed with the
-first line of their message, and, as the closing line, how many tests passed and failed, so the
+first line of their message, then a line per file with failures (how many, the first message), and, as the closing line, how many tests passed and failed, so the
 end of `make test` (after the infrastructure is stopped) still says which tests failed and why."""
 
 import sys
@@ -9,6 +9,7 @@ from collections import defaultdict
 
 SLOWEST = 15
 MESSAGE_CHARS = 300
+FILE_MESSAGE_CHARS = 120
 
 
 def _failure_of(case: ET.Element) -> str | None:
@@ -57,6 +58,13 @@ def main(path: str) -> int:
         for classname, name, message in failures:
             print(f"  {classname}::{name}")
             print(f"      {message}")
+        # last, a line per file: what stays visible when a log keeps only its end
+        per_file: dict[str, list[str]] = defaultdict(list)
+        for classname, _name, message in failures:
+            per_file[classname].append(message or "")
+        print(f"== the failed tests per file ({len(per_file)} files)")
+        for classname, messages in per_file.items():
+            print(f"{len(messages):5d}  {classname}: {messages[0][:FILE_MESSAGE_CHARS]}")
     total = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)

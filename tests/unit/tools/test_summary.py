@@ -47,6 +47,8 @@ def test_slowest_first_per_suite_and_totals_last(tmp_path, capsys):
     assert failed == [
         "  tests.integration.chain.test_demo::test_demo",
         "      AssertionError: the week FAILed",
+        "== the failed tests per file (1 files)",
+        "    1  tests.integration.chain.test_demo: AssertionError: the week FAILed",
         "tests: 2 passed, 1 failed, 1 skipped",
     ]
 
@@ -54,3 +56,26 @@ def test_slowest_first_per_suite_and_totals_last(tmp_path, capsys):
 def test_missing_report_says_so(tmp_path, capsys):
     assert summary.main(str(tmp_path / "none.xml")) == 1
     assert capsys.readouterr().out.startswith("tests: no results")
+
+
+def test_failures_per_file_count_each_file_once_with_its_first_message(tmp_path, capsys):
+    report = tmp_path / "results.xml"
+    report.write_text(
+        '<testsuite name="pytest" tests="3" failures="2" errors="1" skipped="0">'
+        '<testcase classname="tests.integration.chain.test_api_faults" name="test_a" time="1">'
+        f'<error message="AssertionError: week 1 rc=2 after 291 s: {"x" * 200}"/></testcase>'
+        '<testcase classname="tests.integration.chain.test_week_tables" name="test_b" time="1">'
+        '<failure message="AssertionError: week 0 rc=2"/></testcase>'
+        '<testcase classname="tests.integration.chain.test_api_faults" name="test_c" time="1">'
+        '<failure message="AssertionError: other"/></testcase>'
+        "</testsuite>"
+    )
+    assert summary.main(str(report)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    per_file = lines[lines.index("== the failed tests per file (2 files)") + 1 :]
+    assert per_file[0].startswith("    2  tests.integration.chain.test_api_faults: AssertionError: week 1 rc=2 after 291 s: x")
+    assert len(per_file[0]) == len("    2  tests.integration.chain.test_api_faults: ") + summary.FILE_MESSAGE_CHARS
+    assert per_file[1:] == [
+        "    1  tests.integration.chain.test_week_tables: AssertionError: week 0 rc=2",
+        "tests: 0 passed, 3 failed, 0 skipped",
+    ]
