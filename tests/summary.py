@@ -1,7 +1,8 @@
 """Print what a `make test` run took and its totals from the pytest JUnit XML report: the 15
 slowest tests, the time per test suite (the directory under tests/), the tests that failed with the
-first line of their message, then a line per file with failures (how many, the first message), and, as the closing line, how many tests passed and failed, so the
-end of `make test` (after the infrastructure is stopped) still says which tests failed and why."""
+first line of their message, then a line per file with failures (how many, the first message),
+and, as the closing line, how many tests passed and failed, so the end of `make test` (after the
+infrastructure is stopped) still says which tests failed and why."""
 
 import sys
 import xml.etree.ElementTree as ET
