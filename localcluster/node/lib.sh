@@ -66,11 +66,21 @@ crictl_node() {
 }
 ctr_node() { ctr --address "$CTRD_SOCKET" --namespace "$CTRD_NAMESPACE" "$@"; }
 
+# Prints the lines of its input, the longest first: mount points, the deepest first.
+_deepest_first() { awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-; }
+
 # Prints the mount points at or below DIR, deepest first.
 mounts_under() {
   local dir=$1
   awk -v d="$dir" '{ p = $5; gsub(/\\040/, " ", p); if (p == d || index(p, d "/") == 1) print p }' \
-    /proc/self/mountinfo | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-
+    /proc/self/mountinfo | _deepest_first
+}
+
+# Prints the mount points under another checkout's .local/cluster/node (what a node of it left
+# mounted), deepest first.
+foreign_node_mounts() {
+  awk -v ours="$NODE_STATE/" '{ p = $5; gsub(/\\040/, " ", p); if (index(p, "/.local/cluster/node/") && index(p, ours) != 1) print p }' \
+    /proc/self/mountinfo | _deepest_first
 }
 
 # Mount namespaces under the containerd state (netns_mounts_under_state_dir) plus the kubelet's.

@@ -97,8 +97,7 @@ if ! daemon_running node-containerd "$CONTAINERD_EXE" && ! daemon_running kubele
    ! compgen -G "$CTRD_DIR/state/io.containerd.runtime.v2.task/$CTRD_NAMESPACE/*" >/dev/null; then
   kill_node_processes
   delete_node_links
-  mapfile -t stale < <(awk '{ print $5 }' /proc/self/mountinfo | grep -F /.local/cluster/node/ | grep -vF -- "$NODE_STATE/" |
-    awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-)
+  mapfile -t stale < <(foreign_node_mounts)
   for m in "${stale[@]}"; do umount -l "$m" 2>/dev/null || true; done
   if (( ${#stale[@]} )); then log "unmounted ${#stale[@]} mount(s) another checkout's node left behind"; fi
 fi

@@ -235,14 +235,17 @@ def node_processes() -> list[str]:
     return found
 
 
+def mount_points() -> list[str]:
+    """Every mount point of the host (this process's mount namespace)."""
+    return [line.split()[4].replace("\\040", " ") for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+
+
 def node_mounts() -> list[str]:
     """Mount points under the node's state directory or containerd's runtime directory."""
-    mounts = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4].replace("\\040", " ")
-        if point.startswith(str(NODE_STATE) + "/") or point.startswith("/run/vextrus-containerd"):
-            mounts.append(point)
-    return mounts
+    return [
+        point for point in mount_points()
+        if point.startswith(str(NODE_STATE) + "/") or point.startswith("/run/vextrus-containerd")
+    ]
 
 
 def node_links() -> list[str]:

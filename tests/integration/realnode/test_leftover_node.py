@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from realnodekit import ROOT, ApplyPod, is_ready, local_get, node_down, node_up, pod_json, pod_when
+from realnodekit import ROOT, ApplyPod, is_ready, local_get, mount_points, node_down, node_up, pod_json, pod_when
 from clusterkit import run
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
@@ -46,8 +46,7 @@ def _processes_of(checkout: Path) -> list[str]:
 
 
 def _mounts_of(checkout: Path) -> list[str]:
-    points = (line.split()[4].replace("\\040", " ") for line in Path("/proc/self/mountinfo").read_text().splitlines())
-    return [point for point in points if point.startswith(str(checkout) + "/")]
+    return [point for point in mount_points() if point.startswith(str(checkout) + "/")]
 
 
 def _node_script(checkout: Path, script: str) -> subprocess.CompletedProcess[str]:
