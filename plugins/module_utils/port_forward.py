@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import select
 import socket
 import threading
@@ -12,10 +11,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import api_call, connect
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import api_call, connect_dynamic, request_json
 
 try:
-    from kubernetes import client as k8s_client
     from kubernetes.stream import portforward
 except ImportError:  # the modules check for the library through k8s_connection.K8S_IMPORT_ERROR
     pass
@@ -59,11 +57,14 @@ def pick_target(service: Mapping[str, Any] | None, pods: list[Mapping[str, Any]]
     return pod["metadata"]["name"], int(target)
 
 
-def _relay(left: Any, right: Any, stop: threading.Event) -> None:
+def _relay(left: Any, right: Any, wake: Any) -> None:
+    """Copy bytes both ways between ``left`` and ``right`` until either closes or ``wake`` turns readable."""
     sockets = [left, right]
     try:
-        while not stop.is_set():
-            readable = select.select(sockets, [], [], 0.5)[0]
+        while True:
+            readable = select.select([*sockets, wake], [], [])[0]
+            if wake in readable:
+                return
             for sock in readable:
                 data = sock.recv(65536)
                 if not data:
@@ -79,74 +80,83 @@ def _relay(left: Any, right: Any, stop: threading.Event) -> None:
                 pass
 
 
-class PortForwarder:
-    """Context manager: ``with PortForwarder(api_client, ns, pod, port) as local_port: ...``."""
+class _PodPortForward:
+    """What ``kubernetes.stream.portforward`` takes: a method of an object with an ``api_client``; it
+    asks for the pod's portforward path through the DynamicClient, which the stream turns into a
+    websocket. The typed ``CoreV1Api`` would do the same, but loading it costs half a second."""
 
-    def __init__(self, api_client: Any, namespace: str, pod: str, port: int) -> None:
-        self.core = k8s_client.CoreV1Api(api_client)
+    def __init__(self, dynamic: Any) -> None:
+        self.dynamic = dynamic
+        self.api_client = dynamic.client
+
+    def open(self, name: str, namespace: str, ports: str, **params: Any) -> Any:
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/portforward?ports={ports}"
+        return self.dynamic.request("GET", path, serialize=False, **params)
+
+
+class PortForwarder:
+    """Context manager: ``with PortForwarder(dynamic_client, ns, pod, port) as local_port: ...``.
+
+    Closing wakes every thread at once: the write end of a socket pair that each thread's select
+    watches is closed, so the block ends without waiting for a poll interval."""
+
+    def __init__(self, dynamic: Any, namespace: str, pod: str, port: int) -> None:
+        self.pods = _PodPortForward(dynamic)
         self.namespace = namespace
         self.pod = pod
         self.port = port
-        self.stop = threading.Event()
         self.listener: socket.socket | None = None
         self.threads: list[threading.Thread] = []
+        self._wake, self._waker = socket.socketpair()
 
     def __enter__(self) -> int:
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(16)
-        self.listener.settimeout(0.5)
-        thread = threading.Thread(target=self._accept, name="port-forward listener", daemon=True)
+        thread = threading.Thread(target=self._accept, args=(self.listener,), name="port-forward listener", daemon=True)
         thread.start()
         self.threads.append(thread)
         return self.listener.getsockname()[1]
 
-    def _accept(self) -> None:
-        listener = self.listener
-        if listener is None:  # only reachable through __enter__, which binds it first
-            return
-        while not self.stop.is_set():
+    def _accept(self, listener: socket.socket) -> None:
+        while self._wake not in select.select([listener, self._wake], [], [])[0]:
             try:
                 conn = listener.accept()[0]
-            except (socket.timeout, OSError):
+            except OSError:
                 continue
             try:
-                forward = portforward(
-                    self.core.connect_get_namespaced_pod_portforward, self.pod, self.namespace, ports=str(self.port)
-                )
+                forward = portforward(self.pods.open, self.pod, self.namespace, ports=str(self.port))
                 remote = forward.socket(self.port)
             except Exception:
                 conn.close()
                 continue
-            relay = threading.Thread(target=_relay, args=(conn, remote, self.stop), daemon=True)
+            relay = threading.Thread(target=_relay, args=(conn, remote, self._wake), daemon=True)
             relay.start()
             self.threads.append(relay)
 
     def close(self) -> None:
-        self.stop.set()
-        if self.listener is not None:
-            self.listener.close()
+        self._waker.close()
         for thread in self.threads:
             thread.join(timeout=2)
+        if self.listener is not None:
+            self.listener.close()
+        self._wake.close()
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
 
-def resolve_target(api_client: Any, namespace: str, service: str | None, pod: str | None, port: int) -> tuple[str, int]:
-    core = k8s_client.CoreV1Api(api_client)
+def resolve_target(dynamic: Any, namespace: str, service: str | None, pod: str | None, port: int) -> tuple[str, int]:
+    """The pod (``pod``, or a Ready pod behind ``service``) and its container port for ``port``."""
     if pod:
-        raw = core.read_namespaced_pod(pod, namespace, _preload_content=False)
-        return pick_target(None, [json.loads(raw.data)], port)
-    svc = json.loads(core.read_namespaced_service(service, namespace, _preload_content=False).data)
+        return pick_target(None, [request_json(dynamic, "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}")], port)
+    svc = request_json(dynamic, "GET", f"/api/v1/namespaces/{namespace}/services/{service}")
     selector = (svc.get("spec") or {}).get("selector") or {}
     if not selector:
         raise PortForwardError(f"Service {namespace}/{service} has no selector; name a pod instead")
-    listing = json.loads(
-        core.list_namespaced_pod(
-            namespace, label_selector=",".join(f"{k}={v}" for k, v in sorted(selector.items())), _preload_content=False
-        ).data
+    listing = request_json(
+        dynamic, "GET", f"/api/v1/namespaces/{namespace}/pods", label_selector=",".join(f"{k}={v}" for k, v in sorted(selector.items()))
     )
     return pick_target(svc, listing.get("items") or [], port)
 
@@ -158,12 +168,12 @@ def open_forward(forward: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     Yields the ``pod``, its ``remote_port`` and the ``local_port`` on 127.0.0.1 that reaches it.
     Raises K8sConnectionError (API unreachable or refusing) and PortForwardError (no Ready pod)."""
     namespace = forward["namespace"]
-    api_client = connect(forward, purpose=" for the port-forward")
+    dynamic = connect_dynamic(forward, purpose=" for the port-forward")
     target = f"pod {forward['pod']}" if forward.get("pod") else f"Service {forward['service']}"
     pod, remote_port = api_call(  # transient API errors are tried again for api_retry.DEFAULT_BUDGET seconds
         f"find the {target} in namespace {namespace} for the port-forward",
-        lambda: resolve_target(api_client, namespace, forward.get("service"), forward.get("pod"), forward["port"]),
-        api_client,
+        lambda: resolve_target(dynamic, namespace, forward.get("service"), forward.get("pod"), forward["port"]),
+        dynamic.client,
     )
-    with PortForwarder(api_client, namespace, pod, remote_port) as local_port:
+    with PortForwarder(dynamic, namespace, pod, remote_port) as local_port:
         yield {"pod": pod, "remote_port": remote_port, "local_port": local_port}

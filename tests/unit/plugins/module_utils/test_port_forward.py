@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.vextrus.deploy.plugins.module_utils import port_forward
@@ -69,7 +71,7 @@ def test_the_target_is_looked_up_again_after_a_transient_api_error(monkeypatch):
             raise ConnectionResetError(104, "Connection reset by peer")
         return "web-1", 3014
 
-    monkeypatch.setattr(port_forward, "connect", lambda forward, purpose="": "client")
+    monkeypatch.setattr(port_forward, "connect_dynamic", lambda forward, purpose="": SimpleNamespace(client="client"))
     monkeypatch.setattr(port_forward, "resolve_target", resolve)
     monkeypatch.setattr(port_forward, "PortForwarder", _Forwarder)
     with port_forward.open_forward({"namespace": "ns", "service": "web", "pod": None, "port": "http"}) as opened:
