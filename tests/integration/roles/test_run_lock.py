@@ -274,3 +274,21 @@ def test_a_week_while_another_run_holds_the_lock_fails_at_once_and_writes_nothin
     assert "finance-service-release" not in after
     lease = read_lease(k8s_client, role_namespace)
     assert lease.metadata.resource_version == other.metadata.resource_version
+
+
+def test_the_module_runs_in_the_worker_process_unless_switched_off(steps: LeaseSteps, k8s_client: client.ApiClient, role_namespace: str) -> None:
+    # the local inventory's host is the controller with its own Python: the module runs in the worker
+    rc, result, output = steps(RUN_A, "-vvv", create_namespace=True)
+    assert rc == 0 and result["changed"] and result["action"] == "acquire", output[-3000:]
+    assert "vextrus.deploy.run_lease runs in the worker process" in output
+    assert "AnsiballZ_run_lease" not in output
+    assert read_lease(k8s_client, role_namespace).spec.holder_identity == RUN_A
+
+    # switched off, the same call runs as a module and decides the same
+    rc, result, output = steps(RUN_B, "-vvvv", "-e", "vextrus_deploy_run_in_worker=false")
+    assert rc == 2 and result["failed"] and result["msg"].startswith(f"run lock held by {RUN_A}"), output[-3000:]
+    assert "runs as a module: vextrus_deploy_run_in_worker is false" in output
+    assert "AnsiballZ_run_lease" in output
+    rc, result, output = steps(RUN_A, "-e", "vextrus_deploy_run_in_worker=false", state="absent")
+    assert rc == 0 and result["changed"] and result["action"] == "release", output[-3000:]
+    assert read_lease(k8s_client, role_namespace) is None
