@@ -217,6 +217,12 @@ class RetriesExhausted(Exception):
         self.seconds = seconds
 
 
+def outage_warnings(outages: list[dict[str, Any]]) -> list[str]:
+    """One warning per outage of ``OutageLog.as_result()``: the reads and writes that rode one out say so."""
+    return [f"the Kubernetes API did not answer for {outage['seconds']:.0f} s from {outage['started']} ({outage['error']}); "
+            "the requests were tried again" for outage in outages]
+
+
 class Retrier:
     """Attempts against one ``deadline`` (on ``clock``), their outages kept in ``log``; one per
     thread (it counts the attempts of the outage in progress)."""

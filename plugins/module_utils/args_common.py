@@ -150,3 +150,16 @@ READ_OBJECTS_ARG_SPEC = {
 
 def read_objects_argspec() -> dict:
     return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(READ_OBJECTS_ARG_SPEC)}
+
+
+# write_objects' own options (+ kubernetes.core.k8s_auth_options)
+WRITE_OBJECTS_ARG_SPEC = {
+    "objects": {"type": "list", "elements": "dict", "required": True},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "field_manager": {"type": "str", "default": "vextrus-deploy"},
+    "force_conflicts": {"type": "bool", "default": True},
+}
+
+
+def write_objects_argspec() -> dict:
+    return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(WRITE_OBJECTS_ARG_SPEC)}

@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a server-side dry run of several manifests says would change.
 
-A ``kubernetes.core.k8s`` task given a list of definitions applies them one after the other in one
+The chain dry-runs with ``vextrus.deploy.write_objects`` in check mode, which registers
+``objects``: one entry per manifest, in order, each with its ``changed`` and ``result``. A
+``kubernetes.core.k8s`` task given a list of definitions applies them one after the other in one
 call and registers ``result.results``: one entry per definition, in order, each with its own
 ``changed``. Run in check mode (a dry run on the API server), that tells which manifests a real
 apply would change, so the apply that follows writes only those and a run with nothing to change
@@ -28,7 +30,9 @@ def dry_run_changes(manifests: Sequence[Mapping[str, Any]], dry_run: Mapping[str
     manifests = list(manifests or [])
     if not isinstance(dry_run, Mapping):
         raise DryRunError(f"expected the registered result of a kubernetes.core.k8s dry run, got {type(dry_run).__name__}")
-    if isinstance(dry_run.get("results"), list):  # a task looped over the manifests, one call each
+    if isinstance(dry_run.get("objects"), list):  # vextrus.deploy.write_objects in check mode
+        per_object = dry_run["objects"]
+    elif isinstance(dry_run.get("results"), list):  # a task looped over the manifests, one call each
         per_object = dry_run["results"]
     elif isinstance(dry_run.get("result"), Mapping):  # one call given the list of manifests
         per_object = dry_run["result"].get("results")

@@ -136,12 +136,32 @@ def api_call(action: str, call: Callable[[], T], api_client: Any = None, retrier
         return (retrier or Retrier.for_budget()).call(call)
 
 
+def refusal_message(exc: Any) -> str:
+    """The API server's own words in a refusal (the message of its Status answer), else the
+    status and reason: ``secrets "s" is forbidden: User "u" cannot get resource ...``."""
+    try:
+        message = json.loads(exc.body or "{}").get("message")
+    except (TypeError, ValueError, AttributeError):
+        message = None
+    return str(message) if message else f"{exc.status} {exc.reason}"
+
+
 def request_json(dynamic: Any, method: str, path: str, body: Any = None, **params: Any) -> dict[str, Any]:
     """One ``method`` request of ``path`` (``/api/v1/namespaces/ns``) with the DynamicClient of
     ``connect_dynamic``, its JSON answer decoded (``{}`` when empty); ``params`` are the client's
     (``label_selector``, ``field_manager``...). Errors are the client's ApiException, with ``status``."""
     answer = dynamic.request(method, path, body=body, serialize=False, **params)
     return json.loads(answer.data or b"{}")
+
+
+def get_json(dynamic: Any, path: str) -> dict[str, Any] | None:
+    """A GET of ``path`` with ``request_json``; None when there is nothing there (404)."""
+    try:
+        return request_json(dynamic, "GET", path)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 def _no_discovery(_client: Any, _cache_file: Any) -> None:

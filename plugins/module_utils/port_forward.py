@@ -7,7 +7,8 @@ from __future__ import annotations
 import select
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +24,10 @@ class PortForwardError(Exception):
     """No pod to forward to, or the service port cannot be mapped."""
 
 
+class NoReadyPod(PortForwardError):
+    """The Service's pods exist, none is Ready (yet, or for a moment: a node marked not ready)."""
+
+
 def _ready(pod: Mapping[str, Any]) -> bool:
     if (pod.get("metadata") or {}).get("deletionTimestamp"):
         return False
@@ -36,7 +41,7 @@ def pick_target(service: Mapping[str, Any] | None, pods: list[Mapping[str, Any]]
     """Choose a Ready pod (first by name) and the container port behind ``port`` (a Service port if given)."""
     ready = sorted((p for p in pods if _ready(p)), key=lambda p: p["metadata"]["name"])
     if not ready:
-        raise PortForwardError(
+        raise NoReadyPod(
             f"no Ready pod to forward to (found {len(pods)} pods, none Ready); wait for the rollout gate first"
         )
     pod = ready[0]
@@ -162,18 +167,29 @@ def resolve_target(dynamic: Any, namespace: str, service: str | None, pod: str |
 
 
 @contextmanager
-def open_forward(forward: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+def open_forward(forward: Mapping[str, Any], ready_within: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep) -> Iterator[dict[str, Any]]:
     """Open the port-forward that ``forward`` (the modules' ``port_forward`` option: namespace, service
     or pod, port, connection options) describes and close it when the block ends, also on error.
-    Yields the ``pod``, its ``remote_port`` and the ``local_port`` on 127.0.0.1 that reaches it.
+    Yields the ``pod``, its ``remote_port`` and the ``local_port`` on 127.0.0.1 that reaches it. While
+    no pod is Ready it looks again every second for ``ready_within`` seconds (a node the control plane
+    marked not ready for a moment, after an API server restart, takes its pods' readiness with it).
     Raises K8sConnectionError (API unreachable or refusing) and PortForwardError (no Ready pod)."""
     namespace = forward["namespace"]
     dynamic = connect_dynamic(forward, purpose=" for the port-forward")
     target = f"pod {forward['pod']}" if forward.get("pod") else f"Service {forward['service']}"
-    pod, remote_port = api_call(  # transient API errors are tried again for api_retry.DEFAULT_BUDGET seconds
-        f"find the {target} in namespace {namespace} for the port-forward",
-        lambda: resolve_target(dynamic, namespace, forward.get("service"), forward.get("pod"), forward["port"]),
-        dynamic.client,
-    )
+    deadline = clock() + ready_within
+    while True:
+        try:
+            pod, remote_port = api_call(  # transient API errors are tried again for api_retry.DEFAULT_BUDGET seconds
+                f"find the {target} in namespace {namespace} for the port-forward",
+                lambda: resolve_target(dynamic, namespace, forward.get("service"), forward.get("pod"), forward["port"]),
+                dynamic.client,
+            )
+            break
+        except NoReadyPod:
+            if clock() >= deadline:
+                raise
+            sleep(1.0)
     with PortForwarder(dynamic, namespace, pod, remote_port) as local_port:
         yield {"pod": pod, "remote_port": remote_port, "local_port": local_port}

@@ -110,7 +110,7 @@ _VAULT = re.compile(r"decryption failed|vault secret|vault password", re.IGNOREC
 _FORBIDDEN = re.compile(r"\b403\b|forbidden", re.IGNORECASE)
 _CHECKS = ("ansible.builtin.fail", "ansible.builtin.assert", "fail", "assert")
 # the collection's modules that read or write Kubernetes objects as kubernetes.core's do
-_K8S_MODULES = ("vextrus.deploy.read_objects", "read_objects")
+_K8S_MODULES = ("vextrus.deploy.read_objects", "read_objects", "vextrus.deploy.write_objects", "write_objects")
 
 
 def _kubernetes_call(action: str) -> bool:

@@ -159,12 +159,18 @@ objects:
       description: The API server's refusal, for an object marked O(objects[].ignore_forbidden) that the
         credentials may not read; empty otherwise.
       type: str
+api_outages:
+  description:
+    - The times the Kubernetes API could not be used during the call (transient errors tried again), each also
+      shown as a warning - C(started) (UTC), C(seconds) until a request succeeded again, the first C(error), C(ended).
+  returned: when the API had an outage
+  type: list
+  elements: dict
+  sample: [{"started": "2026-12-03T15:31:07Z", "seconds": 9.4, "error": "MaxRetryError (NewConnectionError)", "ended": true}]
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import Retrier
+from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import Retrier, outage_warnings
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import read_objects_argspec
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import (
     K8S_IMPORT_ERROR,
@@ -172,6 +178,8 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection impo
     K8sConnectionError,
     api_call,
     connect_dynamic,
+    get_json,
+    refusal_message,
     request_json,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.read_objects import (
@@ -182,25 +190,14 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.read_objects import
 )
 
 
-def _refusal(exc) -> str:
-    """The API server's own words in a refusal (its Status message), else the status and reason."""
-    try:
-        message = json.loads(exc.body or "{}").get("message")
-    except (TypeError, ValueError, AttributeError):
-        message = None
-    return str(message) if message else f"{exc.status} {exc.reason}"
-
-
 def _getter(client, retrier: Retrier):
     def get(path: str, label: str):
         def call():
             try:
-                return request_json(client, "GET", path)
+                return get_json(client, path)
             except ApiException as exc:
-                if exc.status == 404:
-                    return None
                 if exc.status == 403:
-                    raise Forbidden(f"cannot read {label}: {exc.status} {exc.reason}", _refusal(exc)) from exc
+                    raise Forbidden(f"cannot read {label}: {exc.status} {exc.reason}", refusal_message(exc)) from exc
                 raise
 
         return api_call(f"read {label}", call, client.client, retrier)
@@ -224,6 +221,8 @@ def run_module(params: dict) -> dict:
     if params["server_version"]:
         result["server"] = _server(client, retrier)
     result["objects"] = read_objects(refs, _getter(client, retrier), params["secret_values"])
+    if outages := retrier.log.as_result():
+        result["api_outages"] = outages
     return result
 
 
@@ -232,9 +231,12 @@ def main() -> None:
     if K8S_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
     try:
-        module.exit_json(**run_module(module.params))
+        result = run_module(module.params)
     except (ReadObjectsError, Forbidden, K8sConnectionError) as exc:
         module.fail_json(msg=str(exc))
+    for warning in outage_warnings(result.get("api_outages", [])):
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ description:
     after the other. The first check in order that runs out of it fails; the checks after it are returned
     as skipped.
   - With O(port_forward), every check goes through the one port-forward the module opens to a Ready pod of
-    the Service and always closes when it ends.
+    the Service and always closes when it ends. While no pod is Ready it looks again every second for up to
+    O(timeout) seconds before the first check fails.
   - The bearer token goes only to the checks marked O(checks[].authenticated). It is never returned, and it and
     the values of O(redact) are masked in every body excerpt, detail and message returned.
   - With O(bearer_token_secret) the module mints the token itself from a key of a Secret it reads, so the
@@ -218,7 +219,8 @@ def _run(params: dict, checks: list[SmokeCheck], token: str | None, secrets: lis
     )
     if not params["port_forward"]:
         return run_smoke_checks(checks, budget, bearer_token=token)
-    with open_forward(params["port_forward"]) as forward:
+    # the checks' own budget covers a moment without a Ready pod (the gate saw them Ready just before)
+    with open_forward(params["port_forward"], ready_within=params["timeout"]) as forward:
         result = run_smoke_checks(
             checks,
             budget,

@@ -24,6 +24,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.api_retry import (
     describe,
     detail,
     merge_outages,
+    outage_warnings,
     retry_after,
     retry_delay,
     transient,
@@ -307,3 +308,11 @@ def _over(error: BaseException, cause: BaseException) -> BaseException:
 )
 def test_detail_is_what_the_system_said_innermost(error, said):
     assert detail(error) == said
+
+
+def test_each_outage_ridden_out_is_one_warning():
+    outages = [{"started": "2026-12-04T18:23:47Z", "seconds": 9.6, "error": "MaxRetryError (ConnectionRefusedError)", "ended": True}]
+    assert outage_warnings(outages) == [
+        "the Kubernetes API did not answer for 10 s from 2026-12-04T18:23:47Z (MaxRetryError (ConnectionRefusedError)); "
+        "the requests were tried again"]
+    assert outage_warnings([]) == []

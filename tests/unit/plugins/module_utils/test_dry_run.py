@@ -30,6 +30,14 @@ def dry_run(*changed: tuple[dict, bool]) -> dict:
     return {"changed": False, "result": {"results": results}}
 
 
+def objects_dry_run(*changed: tuple[dict, bool]) -> dict:
+    """What vextrus.deploy.write_objects registers in check mode (the chain's dry runs)."""
+    objects = [{"api_version": m["apiVersion"], "kind": m["kind"], "name": m["metadata"]["name"], "namespace": "ns",
+                "changed": flag, "result": dict(m, status={})} for m, flag in changed]
+    return {"changed": any(flag for _m, flag in changed), "objects": objects}
+
+
+@pytest.mark.parametrize("register", [dry_run, objects_dry_run], ids=["kubernetes.core.k8s", "write_objects"])
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
@@ -40,9 +48,9 @@ def dry_run(*changed: tuple[dict, bool]) -> dict:
     ],
     ids=["nothing", "first", "last-two", "all"],
 )
-def test_only_what_the_dry_run_found_different_is_applied(flags, expected):
+def test_only_what_the_dry_run_found_different_is_applied(flags, expected, register):
     manifests = [SERVICE, STABLE, CANARY]
-    result = dry_run(*zip(manifests, flags))
+    result = register(*zip(manifests, flags))
     assert changed_manifests(manifests, result) == expected
     assert resource_changes(manifests, result) == [
         {"kind": "Service", "name": "finance-service", "changed": flags[0]},
@@ -76,8 +84,10 @@ def test_a_single_manifest_always_counts_as_changed(registered):
         ([SERVICE, STABLE], dry_run((SERVICE, True)), "expected 2 dry-run results, one per manifest, got 1"),
         ([SERVICE, STABLE], dry_run((STABLE, True), (SERVICE, True)), "expected the dry-run result of Service/finance-service, got Deployment"),
         ([SERVICE], "not a result", "expected the registered result of a kubernetes.core.k8s dry run, got str"),
+        ([SERVICE, STABLE], objects_dry_run((SERVICE, True)), "expected 2 dry-run results, one per manifest, got 1"),
+        ([SERVICE, STABLE], objects_dry_run((STABLE, True), (SERVICE, True)), "expected the dry-run result of Service/finance-service, got Deployment"),
     ],
-    ids=["no-per-object-results", "too-few", "other-order", "not-a-dict"],
+    ids=["no-per-object-results", "too-few", "other-order", "not-a-dict", "objects-too-few", "objects-other-order"],
 )
 def test_a_dry_run_that_does_not_match_the_manifests_is_refused(manifests, registered, message):
     with pytest.raises(DryRunError, match=message):

@@ -77,3 +77,40 @@ def test_the_target_is_looked_up_again_after_a_transient_api_error(monkeypatch):
     with port_forward.open_forward({"namespace": "ns", "service": "web", "pod": None, "port": "http"}) as opened:
         assert opened == {"pod": "web-1", "remote_port": 3014, "local_port": 40000}
     assert len(calls) == 2
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.mark.parametrize(("not_ready", "ready_within", "opens"), [(0, 0, True), (3, 10, True), (3, 2, False), (1, 0, False)])
+def test_a_moment_without_a_ready_pod_is_waited_out_within_its_budget(monkeypatch, not_ready, ready_within, opens):
+    calls = []
+
+    def resolve(*_args):
+        calls.append(1)
+        if len(calls) <= not_ready:
+            raise port_forward.NoReadyPod("no Ready pod to forward to (found 2 pods, none Ready)")
+        return "web-1", 3014
+
+    clock = _Clock()
+    monkeypatch.setattr(port_forward, "connect_dynamic", lambda forward, purpose="": SimpleNamespace(client="client"))
+    monkeypatch.setattr(port_forward, "resolve_target", resolve)
+    monkeypatch.setattr(port_forward, "PortForwarder", _Forwarder)
+    forward = {"namespace": "ns", "service": "web", "pod": None, "port": 80}
+    if opens:
+        with port_forward.open_forward(forward, ready_within=ready_within, clock=clock, sleep=clock.sleep) as opened:
+            assert opened["pod"] == "web-1"
+        assert len(calls) == not_ready + 1 and clock.now == not_ready
+    else:
+        with pytest.raises(PortForwardError, match="none Ready"):
+            with port_forward.open_forward(forward, ready_within=ready_within, clock=clock, sleep=clock.sleep):
+                pass
+        assert clock.now <= ready_within + 1

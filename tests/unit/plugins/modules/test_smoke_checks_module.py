@@ -50,8 +50,8 @@ def forwards(monkeypatch):
     opened: list[dict] = []
 
     @contextlib.contextmanager
-    def fake_forward(forward):
-        opened.append({"forward": forward, "closed": False})
+    def fake_forward(forward, ready_within=0.0):
+        opened.append({"forward": forward, "closed": False, "ready_within": ready_within})
         yield dict(FORWARD)
         opened[-1]["closed"] = True
 
@@ -65,6 +65,8 @@ def test_every_check_goes_through_one_forward(forwards, capsys):
     result = run_main(ARGS, capsys)
     assert result["passed"] is True and not result.get("failed"), result
     assert len(forwards) == 1 and forwards[0]["closed"] is True
+    # a moment without a Ready pod is waited out within the checks' budget
+    assert forwards[0]["ready_within"] == ARGS["timeout"]
     assert forwards[0]["forward"]["service"] == "finance-service" and forwards[0]["forward"]["port"] == 80
     assert result["port_forward"] == FORWARD
     urls = [u["url"] for c in result["checks"] for u in c["result"]["urls"]]
@@ -83,8 +85,8 @@ def test_every_check_goes_through_one_forward(forwards, capsys):
 )
 def test_without_a_forward_the_first_check_fails_and_the_others_are_skipped(monkeypatch, capsys, error):
     @contextlib.contextmanager
-    def failing_forward(forward):
-        if forward["namespace"]:  # always: the forward cannot be opened
+    def failing_forward(forward, ready_within=0.0):
+        if forward["namespace"] and ready_within:  # always: the forward cannot be opened
             raise error
         yield dict(FORWARD)
 
