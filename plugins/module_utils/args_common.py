@@ -117,6 +117,7 @@ RUN_LEASE_ARG_SPEC = {
     "state": {"type": "str", "choices": ["present", "renewing", "absent"], "default": "present"},
     "ttl": {"type": "int", "default": 300},
     "create_namespace": {"type": "bool", "default": False},
+    "renew_in_background": {"type": "bool", "default": False},
     "interval": {"type": "float"},
     "renew_for": {"type": "int", "default": 7200},
     "watch_pid": {"type": "int"},

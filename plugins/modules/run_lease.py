@@ -24,6 +24,9 @@ description:
     renews every O(interval) seconds and ends when the lease no longer names O(holder) (released or taken
     over), when O(renew_for) seconds have passed, or when the process O(watch_pid) has ended. It never renews a
     lease that does not name O(holder).
+  - O(state=present) with O(renew_in_background=true) does the same as a O(state=renewing) task started right
+    after it, in one call - a renewer process of its own session, its output on /dev/null, that ends as that
+    task would. A run uses it to take its lock and keep it without a second task.
   - O(state=absent) gives the lease back (deletes it, on condition of the resourceVersion read) only when
     O(holder) holds it.
 extends_documentation_fragment:
@@ -72,18 +75,24 @@ options:
         that may not read namespaces (the deployer) takes the namespace as existing.
     type: bool
     default: false
+  renew_in_background:
+    description:
+      - With O(state=present), once the lease is this run's, keep renewing it in a background process as
+        O(state=renewing) does (O(interval), O(renew_for), O(watch_pid)). Not in check mode.
+    type: bool
+    default: false
   interval:
-    description: With O(state=renewing), seconds between renewals; default a third of O(ttl).
+    description: With O(state=renewing) or O(renew_in_background), seconds between renewals; default a third of O(ttl).
     type: float
   renew_for:
     description:
-      - With O(state=renewing), stop renewing after this many seconds whatever happens; the lease then expires
+      - With O(state=renewing) or O(renew_in_background), stop renewing after this many seconds whatever happens; the lease then expires
         O(ttl) seconds after its last renewal. Keep the C(async) of the task longer than this.
     type: int
     default: 7200
   watch_pid:
     description:
-      - With O(state=renewing), stop renewing as soon as this process (on the host the module runs on) has
+      - With O(state=renewing) or O(renew_in_background), stop renewing as soon as this process (on the host the module runs on) has
         ended - the C(ansible-playbook) process of the run, so a killed run's lease expires after O(ttl).
     type: int
 requirements:
@@ -154,6 +163,10 @@ namespace_created:
   description: Whether the namespace was created (O(create_namespace)).
   returned: always
   type: bool
+renewer_pid:
+  description: With O(renew_in_background), the process id of the background renewer; 0 when none was started.
+  returned: when state is present
+  type: int
 renewals:
   description: With O(state=renewing), how many times the lease was renewed.
   returned: when state is renewing
@@ -279,6 +292,42 @@ def _spec(lease: dict[str, Any] | None) -> dict[str, Any]:
     return dict((lease or {}).get("spec") or {})
 
 
+def _keep_renewing(params: dict[str, Any], lease: KubernetesLease) -> Any:
+    ttl = params["ttl"]
+    return keep_renewing(
+        lease, params["name"], params["namespace"], params["holder"], ttl, clock=_now, sleep=time.sleep,
+        until=_now() + timedelta(seconds=params["renew_for"]),
+        interval=params["interval"] or ttl / 3, alive=lambda: _alive(params["watch_pid"]))
+
+
+def _renew_in_background(params: dict[str, Any]) -> int:
+    """Start the renewer as a daemon - forked twice, in a session of its own, stdio on /dev/null and no
+    other inherited file, with a connection of its own - and return its pid. The forked processes never
+    return into the caller's code (this may run inside Ansible's worker process)."""
+    read_end, write_end = os.pipe()
+    first = os.fork()
+    if first == 0:
+        try:
+            os.close(read_end)
+            os.setsid()
+            daemon = os.fork()
+            if daemon:
+                os.write(write_end, str(daemon).encode())
+            else:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+                _keep_renewing(params, KubernetesLease(connect_dynamic(params).client, params["namespace"], params["name"]))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        pid = pipe.read()
+    os.waitpid(first, 0)
+    return int(pid or 0)
+
+
 def run_module(params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     namespace, name, holder, ttl = params["namespace"], params["name"], params["holder"], params["ttl"]
     dynamic = connect_dynamic(params)
@@ -288,10 +337,7 @@ def run_module(params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
         if check_mode:
             return {**result, "changed": False, "action": "renewing", "previous_holder": "", "lease": {},
                     "message": "check mode: nothing to renew", "renewals": 0, "stopped": "check_mode"}
-        renewed = keep_renewing(
-            lease, name, namespace, holder, ttl, clock=_now, sleep=time.sleep,
-            until=_now() + timedelta(seconds=params["renew_for"]),
-            interval=params["interval"] or ttl / 3, alive=lambda: _alive(params["watch_pid"]))
+        renewed = _keep_renewing(params, lease)
         return {**result, "changed": renewed.renewals > 0, "action": "renewing", "previous_holder": holder,
                 "lease": {}, "message": renewed.message, "renewals": renewed.renewals, "stopped": renewed.stopped,
                 "failures": renewed.failures}
@@ -303,6 +349,8 @@ def run_module(params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
         if params["create_namespace"]:
             result["namespace_created"] = _ensure_namespace(dynamic, namespace, check_mode)
         decision, written = acquire(lease, name, namespace, holder, ttl, _now, check_mode)
+        renew = params["renew_in_background"] and not check_mode
+        result["renewer_pid"] = _renew_in_background(params) if renew else 0
     return {**result, "changed": decision.changed or result["namespace_created"], "action": decision.action,
             "previous_holder": decision.previous_holder, "message": decision.message, "lease": _spec(written),
             "warnings": decision.warnings,

@@ -292,3 +292,49 @@ def test_the_module_runs_in_the_worker_process_unless_switched_off(steps: LeaseS
     rc, result, output = steps(RUN_A, "-e", "vextrus_deploy_run_in_worker=false", state="absent")
     assert rc == 0 and result["changed"] and result["action"] == "release", output[-3000:]
     assert read_lease(k8s_client, role_namespace) is None
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_lease_taken_with_a_background_renewer_outlives_its_ttl_until_the_run_ends(
+    steps: LeaseSteps, k8s_client: client.ApiClient, role_namespace: str
+) -> None:
+    run = subprocess.Popen(["sleep", "300"])  # stands in for the run's ansible-playbook process
+    try:
+        started = time.monotonic()
+        # the call returns at once: the renewer holds none of the playbook's output pipes
+        rc, result, output = steps(RUN_A, create_namespace=True, ttl=4, renew_in_background=True, interval=1,
+                                   renew_for=120, watch_pid=run.pid)
+        assert rc == 0 and result["action"] == "acquire", output[-3000:]
+        assert time.monotonic() - started < 60
+        renewer = result["renewer_pid"]
+        assert renewer > 0 and _running(renewer)
+        assert os.getsid(renewer) != os.getsid(0), "the renewer runs in a session of its own"
+        time.sleep(12)  # three TTLs
+        lease = read_lease(k8s_client, role_namespace)
+        age = (datetime.now(timezone.utc) - lease.spec.renew_time).total_seconds()
+        assert lease.spec.holder_identity == RUN_A and age < 4, f"last renewed {age:.1f} s ago"
+        rc, result, _ = steps(RUN_B)
+        assert rc == 2 and result["msg"].startswith(f"run lock held by {RUN_A}"), result
+        run.kill()  # the run is killed: no release
+        run.wait()
+        deadline = time.monotonic() + 30
+        while _running(renewer) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _running(renewer), "the renewer outlived its run"
+    finally:
+        if run.poll() is None:
+            run.kill()
+    time.sleep(5)  # past the TTL: nobody renews it any more
+    rc, result, output = steps(RUN_B)
+    assert rc == 0 and result["action"] == "take_over" and result["previous_holder"] == RUN_A, output[-3000:]
+
+    # check mode starts no renewer
+    rc, result, output = steps(RUN_B, "--check", renew_in_background=True)
+    assert rc == 0 and result["renewer_pid"] == 0, output[-3000:]
