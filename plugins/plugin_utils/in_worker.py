@@ -15,6 +15,10 @@ through ``AnsibleModule``'s result hook, parsed as a module's output is. The act
 imports the module's code, and with it the kubernetes library, when the strategy loads the action
 (in the controller's main process), so every worker starts with them loaded.
 
+One difference shows: a warning the module raises is displayed as it is raised, by the controller's
+display, rather than returned in the result's ``warnings`` (``module_utils.common.warnings.warn``
+does that in any controller process); a loop's items therefore never repeat each other's warnings.
+
 Anything else runs the module as usual: another connection than ``local``, a Python interpreter
 other than the controller's, ``become``, ``async``, ``delegate_to``, an ``environment`` for the task,
 an ansible-core without the result hook, or ``vextrus_deploy_run_in_worker: false``.
