@@ -40,6 +40,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
+from ansible_collections.vextrus.deploy.plugins.plugin_utils.preload import load_before_forks
 
 # the serialization profile of modules that declare none, as the controller uses for them
 PROFILE = "legacy"
@@ -122,6 +123,11 @@ class ModuleInWorkerAction(NormalAction):
     plugin, so the controller's main process loads it and its libraries once)."""
 
     MODULE: ModuleType
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # an action plugin of the collection is imported: in the main process, at the first API task
+        super().__init_subclass__(**kwargs)
+        load_before_forks()
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
