@@ -1,4 +1,6 @@
 import json
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -127,16 +129,22 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _serve(scheme, context=None):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    if context is not None:
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
 @pytest.fixture
 def server():
     _Handler.script = {}
     _Handler.seen_auth = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    yield from _serve("http")
 
 
 def test_fetch_real_server(server):
@@ -145,6 +153,29 @@ def test_fetch_real_server(server):
     assert reply.status == 200 and json.loads(reply.body) == {"status": "ok"} and reply.latency_ms > 0
     _Handler.script["/down"] = [(503, '{"status": "error"}')]
     assert fetch(server + "/down", 2.0).status == 503
+
+
+@pytest.fixture
+def tls_server(server, tmp_path):
+    """A server with the same script behind TLS, with a self-signed certificate no CA store trusts."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    yield from _serve("https", context)
+
+
+def test_fetch_https_verifies_unless_told_not_to(tls_server):
+    _Handler.script["/health"] = [(200, '{"status": "ok"}')] * 3
+    # in either order: the process keeps one TLS context per setting, never one for both
+    assert "CERTIFICATE_VERIFY_FAILED" in fetch(tls_server + "/health", 2.0).error
+    assert fetch(tls_server + "/health", 2.0, validate_certs=False).status == 200
+    assert "CERTIFICATE_VERIFY_FAILED" in fetch(tls_server + "/health", 2.0, validate_certs=True).error
+    assert fetch(tls_server + "/health", 2.0, validate_certs=False).status == 200
 
 
 def test_fetch_connection_refused():
