@@ -164,3 +164,71 @@ WRITE_OBJECTS_ARG_SPEC = {
 
 def write_objects_argspec() -> dict:
     return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(WRITE_OBJECTS_ARG_SPEC)}
+
+
+# analysis_gate's options (documented in the module)
+ANALYSIS_CHECK_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "query": {"type": "str", "required": True},
+    "op": {"type": "str", "required": True, "choices": ["<=", "<", ">=", ">"]},
+    "threshold": {"type": "float", "required": True},
+    "baseline": {"type": "bool", "default": False},
+    "max_delta": {"type": "float"},
+    "max_factor": {"type": "float"},
+    "reduce": {"type": "str", "default": "single", "choices": ["single", "sum", "max", "min", "count"]},
+    "failure_limit": {"type": "int", "default": 0},
+    "inconclusive_limit": {"type": "int", "default": 2},
+    "inconclusive": {"type": "str", "choices": ["fail", "pass", "error"]},
+    "unit": {"type": "str", "default": ""},
+}
+
+ANALYSIS_GATE_ARG_SPEC = {
+    "prometheus_url": {"type": "str", "required": True},
+    "prometheus_headers": {"type": "dict", "default": {}, "no_log": True},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+    "request_timeout": {"type": "float", "default": 10.0},
+    "namespace": {"type": "str", "required": True},
+    "service": {"type": "str", "required": True},
+    "track": {"type": "str", "default": "canary"},
+    "baseline_track": {"type": "str", "default": "stable"},
+    "labels": {
+        "type": "dict",
+        "default": {},
+        "options": {
+            "namespace": {"type": "str", "default": "namespace"},
+            "service": {"type": "str", "default": "service"},
+            "track": {"type": "str", "default": "track"},
+        },
+    },
+    "service_metrics": {
+        "type": "dict",
+        "default": {},
+        "options": {
+            "requests": {"type": "str", "default": "http_requests_total"},
+            "latency": {"type": "str", "default": "http_request_duration_seconds"},
+            "status_label": {"type": "str", "default": "status_code"},
+        },
+    },
+    "window": {"type": "str", "default": "1m"},
+    "count": {"type": "int", "default": 6},
+    "interval": {"type": "float", "default": 10.0},
+    "initial_delay": {"type": "float", "default": 0.0},
+    "error_limit": {"type": "int", "default": 1},
+    "inconclusive_policy": {"type": "str", "default": "error", "choices": ["fail", "pass", "error"]},
+    "builtin_checks": {
+        "type": "list",
+        "elements": "str",
+        "default": ["success_rate", "latency_p99", "alerts"],
+        "choices": ["success_rate", "latency_p99", "alerts"],
+    },
+    "success_rate_min": {"type": "float", "default": 0.99},
+    "success_rate_max_drop": {"type": "float", "default": 0.01},
+    "latency_p99_max": {"type": "float", "default": 0.5},
+    "latency_p99_max_factor": {"type": "float", "default": 1.5},
+    "checks": {"type": "list", "elements": "dict", "default": [], "options": ANALYSIS_CHECK_OPTIONS},
+}
+
+
+def analysis_gate_argspec() -> dict:
+    return copy.deepcopy(ANALYSIS_GATE_ARG_SPEC)

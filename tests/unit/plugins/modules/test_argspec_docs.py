@@ -8,6 +8,7 @@ import yaml
 
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import (
     access_review_argspec,
+    analysis_gate_argspec,
     health_gate_argspec,
     read_objects_argspec,
     rollout_gate_argspec,
@@ -26,6 +27,7 @@ SPECS = {
     "run_lease": run_lease_argspec,
     "read_objects": read_objects_argspec,
     "write_objects": write_objects_argspec,
+    "analysis_gate": analysis_gate_argspec,
 }
 # The modules that show what they change with --diff; the others change nothing to show.
 DIFF_MODULES = {"run_lease"}
