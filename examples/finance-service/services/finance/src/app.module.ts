@@ -7,6 +7,8 @@ import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import type { AppConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
 import { APP_CONFIG } from './tokens';
 
 @Module({})
@@ -21,8 +23,8 @@ export class AppModule {
           verifyOptions: { algorithms: ['HS256'] },
         }),
       ],
-      controllers: [HealthController, AccountsController],
-      providers: [{ provide: APP_CONFIG, useValue: config }, ReadinessService, AccountsService, JwtAuthGuard],
+      controllers: [HealthController, AccountsController, MetricsController],
+      providers: [{ provide: APP_CONFIG, useValue: config }, ReadinessService, AccountsService, JwtAuthGuard, MetricsService],
     };
   }
 }

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config';
 import { ReadinessService } from './health/readiness.service';
+import { recordRequests } from './metrics/metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
 
 export interface RunningServer {
   app: INestApplication;
@@ -36,6 +38,8 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       new ConsoleLogger({ logLevels: ['log', 'warn', 'error', 'fatal'], colors: Boolean(process.stdout.isTTY) }),
   });
   const readiness = app.get(ReadinessService);
+  // before the routes, so that every answer is counted, those of guards and unknown paths included
+  app.use(recordRequests(app.get(MetricsService)));
 
   if (config.host === undefined) {
     await app.listen(config.port);
