@@ -20,7 +20,7 @@ export VEXTRUS_TEST_WORKERS := $(TEST_WORKERS)
 EXAMPLE     := examples/finance-service
 PNPM_VERSION = $(shell sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' $(EXAMPLE)/package.json)
 
-.PHONY: help venv pnpm cluster-up cluster-down cluster-status unit lint sanity example-test test check demo changelog clean
+.PHONY: help venv pnpm promtool cluster-up cluster-down cluster-status unit lint sanity example-test test check demo changelog clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -65,7 +65,10 @@ sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/ve
 example-test: pnpm ## the example service's own unit tests
 	@cd $(EXAMPLE) && pnpm install --frozen-lockfile --silent && pnpm -r build && pnpm -r --reporter-hide-prefix test
 
-check: venv ## every check and test (lint, sanity, example, unit, integration, molecule); needs `make cluster-up`
+promtool: ## install Debian's prometheus package for promtool (the alert rules' tests; the daemon is not started)
+	@command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+check: venv promtool ## every check and test (lint, sanity, example, unit, integration, molecule); needs `make cluster-up`
 	@bash tests/check.sh
 
 test: venv ## bring the infrastructure up, run every check and test, bring it down again

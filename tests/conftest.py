@@ -29,7 +29,7 @@ INTEGRATION = TESTS / "integration"
 ONE_WORKER_DIRECTORIES = ("integration/packaging",)
 # Directories (under tests/) whose tests need neither the cluster nor the real node (the Docker engine
 # and the registry at most): marked nocluster, run beside the serial pass (tests/pytest.sh).
-NOCLUSTER_DIRECTORIES = ("unit", "awx", "integration/image_build")
+NOCLUSTER_DIRECTORIES = ("unit", "awx", "integration/image_build", "integration/alert_rules")
 
 
 def pytest_configure(config: pytest.Config) -> None:
