@@ -64,9 +64,7 @@ def registry() -> str:
     return require_registry()
 
 
-@pytest.fixture
-def new_namespace(k8s_client: client.ApiClient) -> Iterator[Callable[[str], str]]:
-    """new_namespace(label) -> a unique namespace name the chain creates; deleted after the test."""
+def _namespaces(k8s_client: client.ApiClient) -> Iterator[Callable[[str], str]]:
     names: list[str] = []
 
     def make(label: str) -> str:
@@ -76,6 +74,18 @@ def new_namespace(k8s_client: client.ApiClient) -> Iterator[Callable[[str], str]
     yield make
     for name in names:
         delete_namespace(k8s_client, name)
+
+
+@pytest.fixture
+def new_namespace(k8s_client: client.ApiClient) -> Iterator[Callable[[str], str]]:
+    """new_namespace(label) -> a unique namespace name the chain creates; deleted after the test."""
+    yield from _namespaces(k8s_client)
+
+
+@pytest.fixture(scope="module")
+def module_namespace(k8s_client: client.ApiClient) -> Iterator[Callable[[str], str]]:
+    """As new_namespace, for a module's fixtures: deleted after the module's last test."""
+    yield from _namespaces(k8s_client)
 
 
 @pytest.fixture(scope="session")
