@@ -276,10 +276,7 @@ def measure(state: CheckState, query: Query, at: float) -> Measurement:
         samples = query(state.query)
         value = reduce_samples(check, samples)
         baseline = reduce_samples(check, query(state.baseline_query)) if state.baseline_query else None
-    except QueryRefused as exc:
-        state.refused = True
-        return Measurement(at, ERROR, detail=str(exc))
-    except CheckError as exc:
+    except (QueryRefused, CheckError) as exc:  # the check's definition: asking again cannot help
         state.refused = True
         return Measurement(at, ERROR, detail=str(exc))
     except PrometheusUnavailable as exc:
