@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.vextrus.deploy.plugins.module_utils.analysis import DEFAULT_LABELS, DEFAULT_SERVICE_METRICS
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_CONNECTION_ARG_SPEC
 
 # vextrus.deploy.rollout_gate_options (+ kubernetes.core.k8s_auth_options)
@@ -192,23 +193,12 @@ ANALYSIS_GATE_ARG_SPEC = {
     "service": {"type": "str", "required": True},
     "track": {"type": "str", "default": "canary"},
     "baseline_track": {"type": "str", "default": "stable"},
-    "labels": {
-        "type": "dict",
-        "default": {},
-        "options": {
-            "namespace": {"type": "str", "default": "namespace"},
-            "service": {"type": "str", "default": "service"},
-            "track": {"type": "str", "default": "track"},
-        },
-    },
+    # the names' defaults are the analysis' own (one place)
+    "labels": {"type": "dict", "default": {}, "options": {k: {"type": "str", "default": v} for k, v in DEFAULT_LABELS.items()}},
     "service_metrics": {
         "type": "dict",
         "default": {},
-        "options": {
-            "requests": {"type": "str", "default": "http_requests_total"},
-            "latency": {"type": "str", "default": "http_request_duration_seconds"},
-            "status_label": {"type": "str", "default": "status_code"},
-        },
+        "options": {k: {"type": "str", "default": v} for k, v in DEFAULT_SERVICE_METRICS.items()},
     },
     "window": {"type": "str", "default": "1m"},
     "count": {"type": "int", "default": 6},
