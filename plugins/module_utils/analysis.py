@@ -71,6 +71,8 @@ class Check:
     baseline: bool = False
     max_delta: float | None = None
     max_factor: float | None = None
+    # how much worse than the baseline a value may be before max_factor counts (noise: 8 ms against 5 ms)
+    factor_min_delta: float = 0.0
     reduce: str = "single"
     failure_limit: int = 0
     inconclusive_limit: int = 2
@@ -97,6 +99,8 @@ class Check:
             raise CheckError(f"{where}: max_delta must be 0 or more, got {self.max_delta}")
         if self.max_factor is not None and self.max_factor < 1:
             raise CheckError(f"{where}: max_factor must be 1 or more, got {self.max_factor}")
+        if self.factor_min_delta < 0:
+            raise CheckError(f"{where}: factor_min_delta must be 0 or more, got {self.factor_min_delta}")
         if (self.max_delta is not None or self.max_factor is not None) and not self.baseline:
             raise CheckError(f"{where}: max_delta and max_factor compare with the baseline; set baseline: true")
 
@@ -207,10 +211,11 @@ def judge(check: Check, value: float | None, baseline: float | None = None) -> t
             f"{shown} is worse than the baseline's {base} by {fmt(worse_by, check.unit)} "
             f"(at most {fmt(check.max_delta, check.unit)})"
         )
-    if check.max_factor is not None and baseline > 0:
+    if check.max_factor is not None and baseline > 0 and worse_by > check.factor_min_delta:
         limit = baseline * check.max_factor if check.lower_is_better else baseline / check.max_factor
         if (value > limit) if check.lower_is_better else (value < limit):
-            return FAILED, f"{shown} is worse than {check.max_factor:g} x the baseline's {base} (limit {fmt(limit, check.unit)})"
+            floor = f", and by more than {fmt(check.factor_min_delta, check.unit)}" if check.factor_min_delta else ""
+            return FAILED, f"{shown} is worse than {check.max_factor:g} x the baseline's {base} (limit {fmt(limit, check.unit)}{floor})"
     return SUCCESSFUL, f"{shown} {check.op} {fmt(check.threshold, check.unit)}, baseline {base}"
 
 
@@ -407,13 +412,14 @@ def decide(states: Sequence[CheckState], *, error_limit: int, policy: str, elaps
 
 def _against_baseline(
     name: str, query: str, op: str, threshold: float, *, compare: bool,
-    max_delta: float | None = None, max_factor: float | None = None, unit: str = "",
+    max_delta: float | None = None, max_factor: float | None = None, factor_min_delta: float = 0.0, unit: str = "",
 ) -> Check:
     """A check that also compares with the baseline when there is one and a limit is set."""
     compares = compare and (max_delta is not None or max_factor is not None)
     return Check(
         name, query, op, threshold, baseline=compares,
-        max_delta=max_delta if compares else None, max_factor=max_factor if compares else None, unit=unit,
+        max_delta=max_delta if compares else None, max_factor=max_factor if compares else None,
+        factor_min_delta=factor_min_delta, unit=unit,
     )
 
 
@@ -427,7 +433,8 @@ def builtin_checks(names: Sequence[str], settings: Mapping[str, Any], *, compare
         ),
         "latency_p99": lambda: _against_baseline(
             "latency_p99", LATENCY_P99_QUERY, "<=", settings["latency_p99_max"],
-            compare=compare, max_factor=settings.get("latency_p99_max_factor"), unit="s",
+            compare=compare, max_factor=settings.get("latency_p99_max_factor"),
+            factor_min_delta=settings.get("latency_p99_factor_min_delta") or 0.0, unit="s",
         ),
         # any firing alert of the service's pods; an empty answer is none firing
         "alerts": lambda: Check("alerts", ALERTS_QUERY, "<=", 0, reduce="count"),

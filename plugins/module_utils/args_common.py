@@ -176,11 +176,30 @@ ANALYSIS_CHECK_OPTIONS = {
     "baseline": {"type": "bool", "default": False},
     "max_delta": {"type": "float"},
     "max_factor": {"type": "float"},
+    "factor_min_delta": {"type": "float", "default": 0.0},
     "reduce": {"type": "str", "default": "single", "choices": ["single", "sum", "max", "min", "count"]},
     "failure_limit": {"type": "int", "default": 0},
     "inconclusive_limit": {"type": "int", "default": 2},
     "inconclusive": {"type": "str", "choices": ["fail", "pass", "error"]},
     "unit": {"type": "str", "default": ""},
+}
+
+ANALYSIS_LOAD_OPTIONS = {
+    "rate": {"type": "int", "default": 20},
+    "targets": {
+        "type": "list",
+        "elements": "dict",
+        "required": True,
+        "options": {
+            "url": {"type": "str", "required": True},
+            "method": {"type": "str", "default": "GET"},
+            "headers": {"type": "dict", "default": {}, "no_log": True},
+            "body": {"type": "str", "default": ""},
+        },
+    },
+    "headers": {"type": "dict", "default": {}, "no_log": True},
+    "timeout": {"type": "float", "default": 5.0},
+    "vegeta": {"type": "str", "default": "vegeta"},
 }
 
 ANALYSIS_GATE_ARG_SPEC = {
@@ -216,7 +235,9 @@ ANALYSIS_GATE_ARG_SPEC = {
     "success_rate_max_drop": {"type": "float", "default": 0.01},
     "latency_p99_max": {"type": "float", "default": 0.5},
     "latency_p99_max_factor": {"type": "float", "default": 1.5},
+    "latency_p99_factor_min_delta": {"type": "float", "default": 0.05},
     "checks": {"type": "list", "elements": "dict", "default": [], "options": ANALYSIS_CHECK_OPTIONS},
+    "load": {"type": "dict", "options": ANALYSIS_LOAD_OPTIONS},
 }
 
 

@@ -166,6 +166,12 @@ options:
     description: How many times the baseline's 99th percentile the track's may be.
     type: float
     default: 1.5
+  latency_p99_factor_min_delta:
+    description:
+      - Seconds the track's 99th percentile may exceed the baseline's before O(latency_p99_max_factor) counts, so
+        that noise on fast answers (8 ms against 5 ms) fails nothing. O(latency_p99_max) always counts.
+    type: float
+    default: 0.05
   checks:
     description: Checks of your own, measured with the built-in ones.
     type: list
@@ -199,6 +205,10 @@ options:
       max_factor:
         description: How many times worse than the baseline's value the value may be, 1 or more (needs O(checks[].baseline)).
         type: float
+      factor_min_delta:
+        description: How much worse than the baseline's value the value may be before O(checks[].max_factor) counts.
+        type: float
+        default: 0.0
       reduce:
         description:
           - How several series become one value. C(single) expects one series (several are an error); C(count)
@@ -222,6 +232,54 @@ options:
         description: A unit for the messages, for example C(s).
         type: str
         default: ""
+  load:
+    description:
+      - Load where there is no real traffic. vegeta sends O(load.rate) requests a second to O(load.targets),
+        in turn, from before O(initial_delay) until the last round; its figures are returned under RV(load).
+        Set O(initial_delay) to at least the O(window), so that the first measurement sees a full window.
+      - Leave it out where real users are the load (production). Check mode sends no load.
+      - Header values go to vegeta's targets file only (owner-only, removed afterwards), never to its command
+        line or the result.
+    type: dict
+    suboptions:
+      rate:
+        description: Requests a second, over all targets.
+        type: int
+        default: 20
+      targets:
+        description: The requests, for example the Service's ClusterIP and the API's paths.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          url:
+            description: An C(http://) or C(https://) URL.
+            type: str
+            required: true
+          method:
+            description: The HTTP method.
+            type: str
+            default: GET
+          headers:
+            description: Headers of this target, over O(load.headers).
+            type: dict
+            default: {}
+          body:
+            description: The request body.
+            type: str
+            default: ""
+      headers:
+        description: Headers of every request, for example C(Authorization).
+        type: dict
+        default: {}
+      timeout:
+        description: Seconds one request may take.
+        type: float
+        default: 5.0
+      vegeta:
+        description: The vegeta binary, a name on C(PATH) or a path.
+        type: str
+        default: vegeta
 notes:
   - A check whose query names a metric the service does not export is inconclusive (no data), not passed.
 """
@@ -235,6 +293,24 @@ EXAMPLES = r"""
     count: 6
     interval: 10
   register: analysis
+
+- name: Locally, with load through the Service while measuring
+  vextrus.deploy.analysis_gate:
+    prometheus_url: http://127.0.0.1:9090
+    namespace: vextrus-local
+    service: finance-service
+    window: 15s
+    initial_delay: 15
+    count: 3
+    interval: 5
+    inconclusive_policy: pass
+    load:
+      rate: 30
+      targets:
+        - url: http://10.96.12.34:3014/api/v1/accounts
+        - url: http://10.96.12.34:3014/health
+      headers:
+        Authorization: "Bearer {{ smoke_token }}"
 
 - name: A production Prometheus behind a token, with a check of our own
   vextrus.deploy.analysis_gate:
@@ -282,6 +358,19 @@ inconclusive_passed:
   returned: always
   type: list
   elements: str
+load:
+  description:
+    - vegeta's figures of the load O(load) sent (empty without it); C(success) is the share answered 2xx or 3xx.
+  returned: always
+  type: dict
+  sample:
+    requests: 600
+    rate: 20.0
+    success: 0.9
+    failed: 60
+    status_codes: {"200": 540, "500": 60}
+    latency_ms: {p50: 3.1, p95: 7.9, p99: 12.4, max: 30.2}
+    errors: ["500 Internal Server Error"]
 checks:
   description: Every check with its queries, condition, counts and measurements.
   returned: always
@@ -320,6 +409,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.analysis import (
     run_analysis,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import analysis_gate_argspec
+from ansible_collections.vextrus.deploy.plugins.module_utils.load import LoadError, LoadRun, load_spec
 from ansible_collections.vextrus.deploy.plugins.module_utils.prometheus import PrometheusClient
 
 
@@ -343,17 +433,29 @@ def _run(params: dict, check_mode: bool) -> dict:
         validate_certs=params["validate_certs"],
         ca_path=params["ca_path"],
     )
-    result = run_analysis(
-        checks,
-        client.query,
-        values=values(params["track"]),
-        baseline_values=values(baseline_track) if baseline_track else None,
-        count=1 if check_mode else params["count"],
-        interval=0 if check_mode else params["interval"],
-        initial_delay=0 if check_mode else params["initial_delay"],
-        error_limit=params["error_limit"],
-        policy=params["inconclusive_policy"],
-    )
+
+    def analyse() -> dict:
+        return run_analysis(
+            checks,
+            client.query,
+            values=values(params["track"]),
+            baseline_values=values(baseline_track) if baseline_track else None,
+            count=1 if check_mode else params["count"],
+            interval=0 if check_mode else params["interval"],
+            initial_delay=0 if check_mode else params["initial_delay"],
+            error_limit=params["error_limit"],
+            policy=params["inconclusive_policy"],
+        )
+
+    if params["load"] and not check_mode:
+        # the attack ends by itself a minute after the analysis would have ended, if nobody stops it
+        limit = params["initial_delay"] + params["count"] * params["interval"] + 60
+        with LoadRun(load_spec(params["load"], max_seconds=limit)) as load:
+            result = analyse()
+        result["load"] = load.summary
+    else:
+        result = analyse()
+        result["load"] = {}
     result["prometheus_url"] = client.url
     return result
 
@@ -362,7 +464,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=analysis_gate_argspec(), supports_check_mode=True)
     try:
         result = _run(module.params, module.check_mode)
-    except (CheckError, ValueError) as exc:
+    except (CheckError, LoadError, ValueError) as exc:
         module.fail_json(msg=f"The analysis cannot run: {exc}", verdict="ERROR")
     for message in result["inconclusive_passed"]:
         module.warn(message)

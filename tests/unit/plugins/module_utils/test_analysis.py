@@ -26,6 +26,8 @@ RATE = Check("success_rate", "rate{$selector}", ">=", 0.99)
 RATE_VS_STABLE = Check("success_rate", "rate{$selector}", ">=", 0.99, baseline=True, max_delta=0.005)
 P99_VS_STABLE = Check("latency_p99", "p99{$selector}", "<=", 0.5, baseline=True, max_factor=1.5, unit="s")
 RATE_HALF = Check("rate_half", "rate{$selector}", ">=", 0.1, baseline=True, max_factor=1.5)
+# the factor counts only beyond 50 ms worse: fast answers' noise fails nothing
+P99_FLOOR = Check("latency_p99", "p99{$selector}", "<=", 0.5, baseline=True, max_factor=1.5, factor_min_delta=0.05, unit="s")
 
 
 @pytest.mark.parametrize(
@@ -47,6 +49,11 @@ RATE_HALF = Check("rate_half", "rate{$selector}", ">=", 0.1, baseline=True, max_
         # higher is better: the factor divides the baseline
         (RATE_HALF, 0.5, 1.0, "failed", "limit 0.6667"),
         (RATE_HALF, 0.7, 1.0, "successful", "baseline 1"),
+        (P99_FLOOR, 0.0082, 0.0049, "successful", "baseline 0.0049s"),
+        (P99_FLOOR, 0.054, 0.0049, "successful", "baseline 0.0049s"),
+        (P99_FLOOR, 0.056, 0.0049, "failed", "worse than 1.5 x the baseline's 0.0049s (limit 0.00735s, and by more than 0.05s)"),
+        (P99_FLOOR, 0.4, 0.3, "successful", "baseline 0.3s"),
+        (P99_FLOOR, 0.46, 0.3, "failed", "limit 0.45s"),
     ],
 )
 def test_one_measurement_is_judged(check, value, baseline, phase, says):
@@ -67,6 +74,7 @@ def test_one_measurement_is_judged(check, value, baseline, phase, says):
         ({"name": "c", "query": "up", "op": ">=", "threshold": 1, "max_delta": 0.1}, "set baseline: true"),
         ({"name": "c", "query": "up", "op": ">=", "threshold": 1, "baseline": True, "max_factor": 0.5}, "1 or more"),
         ({"name": "c", "query": "up", "op": ">=", "threshold": 1, "baseline": True, "max_delta": -1}, "0 or more"),
+        ({"name": "c", "query": "up", "op": ">=", "threshold": 1, "factor_min_delta": -0.1}, "factor_min_delta must be 0 or more"),
         ({"name": "c", "query": "up", "op": ">=", "threshold": 1, "colour": "red"}, "unexpected keyword"),
     ],
 )
@@ -305,7 +313,8 @@ def test_check_names_are_unique_and_there_is_one():
         Script(canary=[1.0]).run([])
 
 
-SETTINGS = {"success_rate_min": 0.99, "success_rate_max_drop": 0.01, "latency_p99_max": 0.5, "latency_p99_max_factor": 1.5}
+SETTINGS = {"success_rate_min": 0.99, "success_rate_max_drop": 0.01, "latency_p99_max": 0.5, "latency_p99_max_factor": 1.5,
+            "latency_p99_factor_min_delta": 0.05}
 
 
 def test_the_builtin_checks_queries():
@@ -318,6 +327,7 @@ def test_the_builtin_checks_queries():
         "alerts": 'ALERTS{alertstate="firing",namespace="vx",service="finance-service"}',
     }
     assert [(c.baseline, c.max_delta, c.max_factor) for c in checks] == [(True, 0.01, None), (True, None, 1.5), (False, None, None)]
+    assert [c.factor_min_delta for c in checks] == [0.0, 0.05, 0.0]
 
 
 def test_without_a_baseline_the_builtin_checks_do_not_compare():
