@@ -87,6 +87,7 @@ CAUSES: dict[str, str] = {
     "pass": PASS,
     **{cause: verdict for verdict, cause in GATE_REASONS.values()},
     "smoke": FAIL,
+    "analysis": FAIL,
     "verification": FAIL,
     "api": ERROR,
     "rbac": ERROR,
@@ -96,6 +97,7 @@ CAUSES: dict[str, str] = {
     "config": ERROR,
     "build": ERROR,
     "smoke-setup": ERROR,
+    "analysis-setup": ERROR,
     "lock-held": ERROR,
     "refused": ERROR,
     "interrupted": ERROR,
@@ -105,7 +107,7 @@ CAUSES: dict[str, str] = {
 LEASE_TASK = "Take the run's lease"
 LOCK_HELD = "run lock held"
 # The steps of the chain, in their order; rollout.yml's rescue names the one that failed.
-STEPS = ("read", "build", "guard", "secrets", "snapshot", "apply", "gate", "smoke", "finish")
+STEPS = ("read", "build", "guard", "secrets", "snapshot", "apply", "gate", "analysis", "smoke", "finish")
 _VAULT = re.compile(r"decryption failed|vault secret|vault password", re.IGNORECASE)
 _FORBIDDEN = re.compile(r"\b403\b|forbidden", re.IGNORECASE)
 _CHECKS = ("ansible.builtin.fail", "ansible.builtin.assert", "fail", "assert")
@@ -200,9 +202,11 @@ def classify(
     smoke: Mapping[str, Any] | None,
     rollback: Mapping[str, Any] | None,
     failure: Any = None,
+    analysis: Mapping[str, Any] | None = None,
 ) -> tuple[str, str, str]:
     """Return the verdict, its reason and its cause; ``failure`` is the step that stopped the chain,
-    if any (a mapping from rollout.yml's rescue, or ``<task>: <message>``)."""
+    if any (a mapping from rollout.yml's rescue, or ``<task>: <message>``); ``analysis`` is the traffic
+    analysis' result (analysis_gate), None where it is not configured."""
     text = failure_text(failure)
     verdict, cause = classify_failure(failure) if failure else (ERROR, "internal")
     if failure and cause == "lock-held":
@@ -215,6 +219,12 @@ def classify(
         message = str(gate.get("msg") or gate.get("message") or "")
         gate_verdict, gate_cause = classify_gate(gate)
         return gate_verdict, f"rollout gate: {reason}{where}: {message}".rstrip(": "), gate_cause
+    if analysis and not analysis.get("skipped") and not _passed(analysis):
+        # the analysis' own verdict: FAIL judged the release by its traffic; ERROR could not judge it
+        why = str(analysis.get("reason") or analysis.get("msg") or "failed")
+        if analysis.get("verdict") == FAIL:
+            return FAIL, f"traffic analysis: {why}", "analysis"
+        return ERROR, f"traffic analysis could not judge the release: {why}", "analysis-setup"
     if not _passed(smoke):
         if not smoke or smoke.get("skipped"):
             return verdict, f"the smoke test did not run: {text}" if text else "the smoke test did not run", cause
@@ -233,19 +243,22 @@ def decide(
     smoke: Mapping[str, Any] | None,
     rollback: Mapping[str, Any] | None,
     failure: Any = None,
+    analysis: Mapping[str, Any] | None = None,
 ) -> tuple[str, str]:
     """Return the verdict and its reason (``classify`` without the cause)."""
-    verdict, reason, _cause = classify(gate, smoke, rollback, failure)
+    verdict, reason, _cause = classify(gate, smoke, rollback, failure, analysis)
     return verdict, reason
 
 
 def run_verdict(data: Mapping[str, Any]) -> dict[str, str]:
     """The verdict of a run, its reason and cause, and the failed step as text, from the chain's
-    results: ``gate``, ``smoke``, ``rollback`` and ``failure`` (the step that stopped the chain, if any)."""
+    results: ``gate``, ``analysis``, ``smoke``, ``rollback`` and ``failure`` (the step that stopped the chain,
+    if any)."""
     if not isinstance(data, Mapping):
         raise ReportError(f"run results must be a mapping, got {type(data).__name__}")
     failure = data.get("failure") or None
-    verdict, reason, cause = classify(data.get("gate"), data.get("smoke"), data.get("rollback") or {"ran": False}, failure)
+    verdict, reason, cause = classify(data.get("gate"), data.get("smoke"), data.get("rollback") or {"ran": False}, failure,
+                                      data.get("analysis"))
     return {"verdict": verdict, "reason": reason, "cause": cause, "failure": failure_text(failure)}
 
 
@@ -294,7 +307,7 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
     rollback = data.get("rollback") or {"ran": False}
     failure = data.get("failure") or None
     if data.get("verdict") is None:
-        verdict, reason, cause = classify(gate, smoke, rollback, failure)
+        verdict, reason, cause = classify(gate, smoke, rollback, failure, data.get("analysis"))
     elif data["verdict"] in VERDICTS:
         verdict, reason, cause = data["verdict"], str(data.get("reason") or ""), str(data.get("cause") or "")
     else:
@@ -319,6 +332,7 @@ def build_report(data: Mapping[str, Any], secret_values: Iterable[str] = ()) -> 
         ],
         "deployments": data.get("deployments") or _deployments(data.get("apply"), gate),
         "gate": _gate_summary(gate),
+        "analysis": _analysis_summary(data.get("analysis")),
         "smoke": _smoke_summary(smoke),
         "rollback": rollback,
         "release": _release_summary(data.get("release")),
@@ -346,6 +360,33 @@ def _gate_summary(gate: Mapping[str, Any] | None) -> dict[str, Any]:
     if gate.get("msg") and not _passed(gate):
         summary["msg"] = gate["msg"]
     return summary
+
+
+def _condition(check: Mapping[str, Any]) -> str:
+    """A check's threshold and how much worse than the baseline it may be, in words."""
+    parts = [str(check.get("condition") or "")]
+    if check.get("max_delta") is not None:
+        parts.append(f"at most {check['max_delta']:g} worse than the baseline")
+    if check.get("max_factor") is not None:
+        parts.append(f"at most {check['max_factor']:g} x the baseline")
+    return ", ".join(part for part in parts if part)
+
+
+def _analysis_summary(analysis: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The traffic analysis' verdict, its load and every check's measurements over the window."""
+    if not analysis or analysis.get("skipped") or "verdict" not in analysis:
+        return {"ran": False}
+    checks = [
+        {key: check.get(key) for key in ("name", "phase", "query", "baseline_query")}
+        | {"condition": _condition(check)}
+        | {"measurements": [{key: m.get(key) for key in ("at", "phase", "value", "baseline", "detail")}
+                            for m in check.get("measurements") or []]}
+        for check in analysis.get("checks") or []
+    ]
+    return {"ran": True, "passed": _passed(analysis), "verdict": analysis["verdict"], "reason": analysis.get("reason") or "",
+            "elapsed": analysis.get("elapsed"), "prometheus_url": analysis.get("prometheus_url"),
+            "inconclusive_passed": list(analysis.get("inconclusive_passed") or []), "load": dict(analysis.get("load") or {}),
+            "checks": checks}
 
 
 def _smoke_summary(smoke: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -386,6 +427,37 @@ def _cell(value: Any) -> str:
 def _verdict_class(verdict: str) -> str:
     return {PASS: "every gate passed", FAIL: "the release is at fault",
             ERROR: "the environment or the configuration is at fault"}.get(verdict, verdict)
+
+
+def _measured(measurement: Mapping[str, Any]) -> str:
+    value = measurement.get("value")
+    text = "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+    if measurement.get("baseline") is not None:
+        baseline = measurement["baseline"]
+        text += f" (baseline {baseline:.4g})" if isinstance(baseline, float) else f" (baseline {baseline})"
+    return text if measurement.get("phase") == "successful" else f"{text} {measurement.get('phase')}"
+
+
+def _analysis_markdown(analysis: Mapping[str, Any]) -> list[str]:
+    """The traffic analysis section: verdict, load, and a table of every check's measurements."""
+    lines = ["", "## Traffic analysis", ""]
+    if not analysis.get("ran"):
+        return lines + ["Did not run."]
+    lines.append(f"{analysis['verdict']} after {_cell(analysis.get('elapsed'))} s, Prometheus {_cell(analysis.get('prometheus_url'))}"
+                 + (f": {analysis['reason']}" if analysis.get("reason") else "."))
+    load = analysis.get("load") or {}
+    if load:
+        latency = load.get("latency_ms") or {}
+        lines += ["", f"Load: {_cell(load.get('requests'))} requests at {_cell(load.get('rate'))}/s, "
+                      f"{_cell(load.get('failed'))} not 2xx/3xx, p50 {_cell(latency.get('p50'))} ms, p99 {_cell(latency.get('p99'))} ms"
+                      + (f"; errors: {_cell('; '.join(load['errors']))}" if load.get("errors") else "") + "."]
+    lines += [f"- inconclusive, passed by policy: {_cell(text)}" for text in analysis.get("inconclusive_passed") or []]
+    lines += ["", "| check | condition | result | measurements | query |", "| --- | --- | --- | --- | --- |"]
+    for check in analysis.get("checks") or []:
+        measured = ", ".join(_measured(m) for m in check.get("measurements") or []) or "-"
+        lines.append(f"| {_cell(check.get('name'))} | {_cell(check.get('condition'))} | {_cell(check.get('phase'))} | "
+                     f"{_cell(measured)} | `{_cell(check.get('query'))}` |")
+    return lines
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
@@ -442,6 +514,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         for outage in gate.get("api_outages") or []:  # transient API errors the gate rode out (or not: ended false)
             lines.append(f"- API outage: {_cell(outage.get('seconds'))} s from {_cell(outage.get('started'))}, "
                          f"{_cell(outage.get('error'))}" + ("" if outage.get("ended", True) else ", not over when the gate ended"))
+    lines += _analysis_markdown(report.get("analysis") or {})
     smoke = report.get("smoke") or {}
     lines += ["", "## Smoke test", ""]
     if not smoke.get("ran"):

@@ -32,6 +32,13 @@ SMOKE_UNREACHED = {"passed": False, "msg": "smoke check 'health' failed: no pod 
                    "checks": [{"name": "health", "result": {"failed": True, "msg": "no pod to forward to"}},
                               {"name": "readiness", "result": {"skipped": True}}]}
 SKIPPED = {"skipped": True}
+# analysis_gate's results
+ANALYSIS_OK = {"verdict": "PASS", "passed": True, "reason": "", "checks": []}
+ANALYSIS_FAIL = {"failed": True, "verdict": "FAIL", "passed": False, "msg": "Analysis FAIL: check success_rate failed",
+                 "reason": "check success_rate failed in 1 of 1 measurements (failure limit 0): 0.9 is not >= 0.99"}
+ANALYSIS_ERROR = {"failed": True, "verdict": "ERROR", "passed": False,
+                  "reason": "check success_rate could not be measured: http://127.0.0.1:9090 did not answer"}
+ANALYSIS_STEP = ("Judge the canary by its traffic", "analysis", "vextrus.deploy.analysis_gate")
 BASE = {"environment": "local", "week": 2, "image": "img"}
 
 
@@ -58,6 +65,15 @@ TABLE = [
     ("smoke", {"gate": GATE_OK, "smoke": SMOKE_FAIL,
                "failure": step("Fail when the service did not answer as expected", "smoke", "ansible.builtin.fail")},
      FAIL, "smoke"),
+    ("analysis pass", {"gate": GATE_OK, "analysis": ANALYSIS_OK, "smoke": SMOKE_OK}, PASS, "pass"),
+    ("analysis not configured", {"gate": GATE_OK, "analysis": SKIPPED, "smoke": SMOKE_OK}, PASS, "pass"),
+    ("analysis fail", {"gate": GATE_OK, "analysis": ANALYSIS_FAIL, "smoke": None,
+                       "failure": step(*ANALYSIS_STEP, msg=ANALYSIS_FAIL["msg"])}, FAIL, "analysis"),
+    ("analysis error", {"gate": GATE_OK, "analysis": ANALYSIS_ERROR, "smoke": None,
+                        "failure": step(*ANALYSIS_STEP, msg="Analysis ERROR")}, ERROR, "analysis-setup"),
+    ("analysis cannot run", {"gate": GATE_OK, "analysis": {"failed": True, "verdict": "ERROR", "msg": "The analysis cannot run: x"},
+                             "failure": step(*ANALYSIS_STEP, msg="The analysis cannot run: x")}, ERROR, "analysis-setup"),
+    ("gate before analysis", {"gate": gate("OOMKilled"), "analysis": None}, FAIL, "oom"),
     ("verification", {"gate": None, "failure": step("Decide whether the image passed", "build",
                                                     "vextrus.deploy.image_verify", "the image crashed")},
      FAIL, "verification"),
@@ -156,7 +172,7 @@ def test_the_class_and_cause_of_each_outcome(results, verdict, cause):
     assert CAUSES[cause] == verdict
     assert got["reason"]
     decided = decide(results.get("gate"), results.get("smoke"), results.get("rollback") or {"ran": False},
-                     results.get("failure"))
+                     results.get("failure"), results.get("analysis"))
     assert (got["verdict"], got["reason"]) == decided
 
 
@@ -170,6 +186,10 @@ def test_the_class_and_cause_of_each_outcome(results, verdict, cause):
     ({"gate": GATE_OK, "smoke": SMOKE_NO_PROBE, "failure": "Probe: port-forward to svc/x failed"},
      "smoke test could not probe the service: Probe: port-forward to svc/x failed"),
     ({}, "the rollout gate did not run"),
+    ({"gate": GATE_OK, "analysis": ANALYSIS_FAIL},
+     "traffic analysis: check success_rate failed in 1 of 1 measurements (failure limit 0): 0.9 is not >= 0.99"),
+    ({"gate": GATE_OK, "analysis": ANALYSIS_ERROR},
+     "traffic analysis could not judge the release: check success_rate could not be measured: http://127.0.0.1:9090 did not answer"),
 ])
 def test_the_reason_says_what_happened(results, says):
     assert run_verdict(results)["reason"] == says
@@ -186,7 +206,7 @@ def test_every_reason_the_gate_gives_has_a_class():
                                               "ProgressDeadlineExceeded", "Timeout", "ApiUnavailable"}
     assert reasons <= set(GATE_REASONS)
     assert set(CAUSES.values()) == {PASS, FAIL, ERROR}
-    assert STEPS.index("guard") < STEPS.index("secrets") < STEPS.index("apply") < STEPS.index("gate")
+    assert STEPS.index("guard") < STEPS.index("secrets") < STEPS.index("apply") < STEPS.index("gate") < STEPS.index("analysis") < STEPS.index("smoke")
 
 
 @pytest.mark.parametrize("failure", [42, ["task", "msg"]])
@@ -223,3 +243,34 @@ def test_the_filter():
         run("PASS")
     with pytest.raises(AnsibleFilterError, match="the failed step must be"):
         run({"failure": 3})
+
+
+def test_the_report_has_a_table_of_every_checks_measurements_and_the_load():
+    checks = [
+        {"name": "success_rate", "condition": ">= 0.99", "max_delta": 0.01, "max_factor": None, "phase": "failed",
+         "query": 'sum(rate(http_requests_total{track="canary"}[10s]))', "baseline_query": "q2",
+         "measurements": [{"at": 0.0, "phase": "failed", "value": 0.8967, "baseline": 1.0, "detail": "d", "series": []}]},
+        {"name": "latency_p99", "condition": "<= 0.5s", "max_delta": None, "max_factor": 1.5, "phase": "running",
+         "query": "q3|x", "measurements": []},
+    ]
+    load = {"requests": 300, "rate": 20.0, "failed": 31, "latency_ms": {"p50": 2.0, "p99": 9.5}, "errors": ["500 Internal Server Error"]}
+    analysis = {**ANALYSIS_FAIL, "elapsed": 12.3, "prometheus_url": "http://127.0.0.1:9090", "inconclusive_passed": [],
+                "load": load, "checks": checks}
+    given = run_verdict({"gate": GATE_OK, "analysis": analysis, "smoke": None})
+    report = build_report({**BASE, "gate": GATE_OK, "analysis": analysis, "smoke": None, **given})
+    assert (report["verdict"], report["cause"]) == (FAIL, "analysis")
+    summary = report["analysis"]
+    assert summary["ran"] and summary["verdict"] == FAIL and summary["load"]["failed"] == 31
+    assert summary["checks"][0]["condition"] == ">= 0.99, at most 0.01 worse than the baseline"
+    assert summary["checks"][1]["condition"] == "<= 0.5s, at most 1.5 x the baseline"
+    assert "series" not in summary["checks"][0]["measurements"][0]
+    markdown = render_markdown(report)
+    assert "## Traffic analysis" in markdown
+    assert ("FAIL after 12.3 s, Prometheus http://127.0.0.1:9090: check success_rate failed in 1 of 1 measurements "
+            "(failure limit 0): 0.9 is not >= 0.99") in markdown
+    assert "Load: 300 requests at 20.0/s, 31 not 2xx/3xx, p50 2.0 ms, p99 9.5 ms; errors: 500 Internal Server Error." in markdown
+    assert ("| success_rate | >= 0.99, at most 0.01 worse than the baseline | failed | 0.8967 (baseline 1) failed | "
+            "`sum(rate(http_requests_total{track=\"canary\"}[10s]))` |") in markdown
+    assert "| latency_p99 | <= 0.5s, at most 1.5 x the baseline | running | - | `q3\\|x` |" in markdown
+    # a run without the analysis says so
+    assert "## Traffic analysis\n\nDid not run." in render_markdown(build_report({**BASE, "gate": GATE_OK, "smoke": SMOKE_OK}))
