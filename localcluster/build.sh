@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the local cluster's binaries from the Go module proxy into $CACHE/<k8s version>/bin:
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy
-#   (module localcluster/src) and kwok (module localcluster/kwok).
+#   (module localcluster/src), kwok (module localcluster/kwok), and the tools of the traffic analysis
+#   (module localcluster/tools): vegeta (load) and metrics-server; and Prometheus (module
+#   localcluster/prometheus: Debian's build leaves out the Kubernetes service discovery).
 # A build runs only when a binary is missing or an input changed (go.mod, go.sum, flags, Go
 # version); otherwise this script returns at once. The first build takes a long while (it
 # compiles Kubernetes); a progress line is printed every ~15 s.
@@ -24,6 +26,12 @@ K8S_BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl
 KWOK_LDFLAGS="-s -w"
 KWOK_TARGETS=(sigs.k8s.io/kwok/cmd/kwok)
 KWOK_BINARIES=(kwok)
+TOOLS_LDFLAGS="-s -w -X main.Version=$VEGETA_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"
+TOOLS_TARGETS=(github.com/tsenart/vegeta/v12 sigs.k8s.io/metrics-server/cmd/metrics-server)
+TOOLS_BINARIES=(vegeta metrics-server)
+PROMETHEUS_LDFLAGS="-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v} -X github.com/prometheus/common/version.Branch=release"
+PROMETHEUS_TARGETS=(github.com/prometheus/prometheus/cmd/prometheus)
+PROMETHEUS_BINARIES=(prometheus)
 
 # stamp MODULE_DIR LDFLAGS TARGETS...: identifies the inputs of one build.
 stamp() {
@@ -84,20 +92,27 @@ if ! flock -n 9; then
   flock 9
 fi
 
-k8s_stamp=$(stamp "$LC_DIR/src" "$K8S_LDFLAGS" "${K8S_TARGETS[@]}")
-if up_to_date "$BIN/.stamp-kubernetes" "$k8s_stamp" "${K8S_BINARIES[@]}"; then
-  log "kubernetes $K8S_VERSION + etcd $ETCD_VERSION binaries are up to date"
-else
-  build kubernetes "$LC_DIR/src" "$K8S_LDFLAGS" "$BIN/.stamp-kubernetes" "${K8S_TARGETS[@]}"
-fi
+# build_stale NAME WHAT MODULE_DIR LDFLAGS BINARIES_ARRAY TARGETS...: builds NAME unless its stamp says
+# its binaries (an array passed by name) are up to date.
+build_stale() {
+  local name=$1 what=$2 dir=$3 ldflags=$4 want
+  local -n binaries=$5
+  shift 5
+  want=$(stamp "$dir" "$ldflags" "$@")
+  if up_to_date "$BIN/.stamp-$name" "$want" "${binaries[@]}"; then
+    log "$what: up to date"
+  else
+    build "$name" "$dir" "$ldflags" "$BIN/.stamp-$name" "$@"
+  fi
+}
 
-kwok_stamp=$(stamp "$LC_DIR/kwok" "$KWOK_LDFLAGS" "${KWOK_TARGETS[@]}")
-if up_to_date "$BIN/.stamp-kwok" "$kwok_stamp" "${KWOK_BINARIES[@]}"; then
-  log "kwok $KWOK_VERSION binary is up to date"
-else
-  build kwok "$LC_DIR/kwok" "$KWOK_LDFLAGS" "$BIN/.stamp-kwok" "${KWOK_TARGETS[@]}"
-fi
+build_stale kubernetes "kubernetes $K8S_VERSION + etcd $ETCD_VERSION" "$LC_DIR/src" "$K8S_LDFLAGS" K8S_BINARIES "${K8S_TARGETS[@]}"
+build_stale kwok "kwok $KWOK_VERSION" "$LC_DIR/kwok" "$KWOK_LDFLAGS" KWOK_BINARIES "${KWOK_TARGETS[@]}"
+build_stale tools "vegeta $VEGETA_VERSION, metrics-server $METRICS_SERVER_VERSION" "$LC_DIR/tools" "$TOOLS_LDFLAGS" \
+  TOOLS_BINARIES "${TOOLS_TARGETS[@]}"
+build_stale prometheus "prometheus $PROMETHEUS_VERSION" "$LC_DIR/prometheus" "$PROMETHEUS_LDFLAGS" \
+  PROMETHEUS_BINARIES "${PROMETHEUS_TARGETS[@]}"
 
-for b in "${K8S_BINARIES[@]}" "${KWOK_BINARIES[@]}"; do
+for b in "${K8S_BINARIES[@]}" "${KWOK_BINARIES[@]}" "${TOOLS_BINARIES[@]}" "${PROMETHEUS_BINARIES[@]}"; do
   [[ $(readlink "$LOCAL_BIN/$b" 2>/dev/null) == "$BIN/$b" ]] || ln -sfn "$BIN/$b" "$LOCAL_BIN/$b"
 done

@@ -16,8 +16,9 @@ for arg in "$@"; do
   esac
 done
 
-# The real node first: its pods' mounts and network must go before the control plane does
-# (a no-op when no real node runs).
+# Prometheus and metrics-server first (they watch the API server), then the real node: its pods'
+# mounts and network must go before the control plane does (each a no-op when it does not run).
+bash "$LC_DIR/metrics/down.sh"
 if (( purge )); then bash "$LC_DIR/node/down.sh" --purge; else bash "$LC_DIR/node/down.sh"; fi
 
 stopped=0

@@ -14,6 +14,10 @@ K8S_MAJOR="1"
 K8S_MINOR="34"
 ETCD_VERSION="v3.6.4"
 KWOK_VERSION="v0.7.0"
+# the traffic analysis' tools (module localcluster/tools; go.mod pins them)
+VEGETA_VERSION="v12.13.0"
+METRICS_SERVER_VERSION="v0.8.0"
+PROMETHEUS_VERSION="v3.16.0"   # module github.com/prometheus/prometheus v0.316.0 (localcluster/prometheus)
 
 CACHE="${VEXTRUS_CACHE:-$HOME/.cache/vextrus-localcluster}"
 BIN="$CACHE/$K8S_VERSION/bin"
@@ -44,6 +48,16 @@ SCHEDULER_PORT=10259
 SERVICE_CIDR="10.96.0.0/16"
 SERVICE_FIRST_IP="10.96.0.1"
 CLUSTER_CIDR="10.244.0.0/16"
+# The host's own address on its default route: the API server reaches metrics-server there (an
+# APIService's endpoints may not be loopback addresses).
+HOST_IP="${HOST_IP:-$(ip -4 route get 203.0.113.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')}"
+HOST_IP="${HOST_IP:-$(ip -4 -o addr show scope global 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4; exit}')}"
+# The traffic analysis' Prometheus and metrics-server (metrics/up.sh).
+PROMETHEUS_PORT=9090
+PROMETHEUS_URL="http://$LISTEN_IP:$PROMETHEUS_PORT"
+PROMETHEUS_STATE="$STATE/prometheus"
+PROMETHEUS_RULES_DIR="$PROMETHEUS_STATE/rules"
+METRICS_SERVER_PORT=4443
 
 # Simulated nodes.
 KWOK_NODE_COUNT="${KWOK_NODE_COUNT:-3}"
@@ -107,6 +121,13 @@ apiserver_start() {
     --kubelet-client-certificate="$PKI_DIR/apiserver-kubelet-client.crt" \
     --kubelet-client-key="$PKI_DIR/apiserver-kubelet-client.key" \
     --kubelet-preferred-address-types=InternalIP,Hostname \
+    --requestheader-client-ca-file="$PKI_DIR/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User \
+    --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$PKI_DIR/front-proxy-client.crt" --proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
+    --enable-aggregator-routing=true \
     --endpoint-reconciler-type=none \
     --allow-privileged=true \
     --profiling=false \

@@ -76,6 +76,15 @@ cert kube-scheduler-serving ca "/CN=kube-scheduler" "serverAuth" "$LOOPBACK"
 # see config/bootstrap.yaml) rather than system:masters: it only patches node/pod status, renews
 # node leases, deletes terminating pods and records events.
 cert kwok ca "/CN=vextrus:kwok-controller" "clientAuth"
+# The traffic analysis' observers (metrics/rbac.yaml): Prometheus reads pods to discover them;
+# metrics-server reads nodes, pods and the kubelets' metrics, and serves metrics.k8s.io to the API server.
+cert prometheus ca "/CN=vextrus:prometheus" "clientAuth"
+cert metrics-server ca "/CN=vextrus:metrics-server" "clientAuth"
+cert metrics-server-serving ca "/CN=metrics-server" "serverAuth" "$LOOPBACK${HOST_IP:+,IP:$HOST_IP},DNS:metrics-server.kube-system.svc"
+# The aggregation layer: the API server proxies metrics.k8s.io to metrics-server as front-proxy-client,
+# a certificate of its own CA (metrics-server trusts the user names in its request headers only from it).
+cert_ca "$PKI_DIR" front-proxy-ca "vextrus-local-front-proxy-ca"
+cert front-proxy-client front-proxy-ca "/CN=front-proxy-client" "clientAuth"
 
 if [[ ! -s $PKI_DIR/sa.key || ! -s $PKI_DIR/sa.pub ]]; then
   log "creating the service-account signing key pair"
@@ -87,6 +96,7 @@ fi
 kubeconfig "$KUBECONFIG_DIR/kube-controller-manager.kubeconfig" system:kube-controller-manager kube-controller-manager
 kubeconfig "$KUBECONFIG_DIR/kube-scheduler.kubeconfig" system:kube-scheduler kube-scheduler
 kubeconfig "$KUBECONFIG_DIR/kwok.kubeconfig" vextrus:kwok-controller kwok
+kubeconfig "$KUBECONFIG_DIR/metrics-server.kubeconfig" vextrus:metrics-server metrics-server
 mkdir -p "$LOCAL"
 kubeconfig "$ADMIN_KUBECONFIG" vextrus-admin admin
 

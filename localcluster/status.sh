@@ -36,4 +36,8 @@ if [[ -e $RUN_DIR/kubelet.pid || -e $RUN_DIR/node-containerd.pid ]]; then
   echo
   bash "$LC_DIR/node/status.sh" || rc=3
 fi
+if [[ -e $RUN_DIR/prometheus.pid || -e $RUN_DIR/metrics-server.pid ]]; then
+  echo
+  bash "$LC_DIR/metrics/status.sh" || rc=3
+fi
 exit "$rc"

@@ -6,6 +6,7 @@
 #   NODES=real            one real node (kubelet + containerd + CNI + kube-proxy, node/up.sh), no
 #                         simulated nodes
 #   NODES=both            the simulated nodes and the real node
+# With the real node it also starts Prometheus and metrics-server (metrics/up.sh).
 #
 # Idempotent: when the cluster is already up it prints the status and returns. Builds the
 # binaries first if needed (localcluster/build.sh) and creates the PKI once (pki.sh).
@@ -35,7 +36,9 @@ all_running() {
 if [[ -x $BIN/kubectl && -s $ADMIN_KUBECONFIG ]] && all_running &&
    [[ $(kubectl_admin get nodes -l type=kwok -o name 2>/dev/null | wc -l) -ge $KWOK_NODE_COUNT ]]; then
   log "the cluster is already up"
-  [[ $NODES == kwok ]] || bash "$LC_DIR/node/up.sh"
+  # binaries added since the cluster started (a no-op when every one is up to date)
+  bash "$LC_DIR/build.sh"
+  [[ $NODES == kwok ]] || { bash "$LC_DIR/node/up.sh"; bash "$LC_DIR/metrics/up.sh"; }
   bash "$LC_DIR/status.sh" || true
   log "kubeconfig: $ADMIN_KUBECONFIG   (export KUBECONFIG=$ADMIN_KUBECONFIG)"
   exit 0
@@ -177,7 +180,8 @@ fi
 daemon_wait "ServiceAccount default/default" 60 kube-controller-manager "$BIN/kube-controller-manager" \
   kubectl_admin get serviceaccount default -n default
 
-[[ $NODES == kwok ]] || bash "$LC_DIR/node/up.sh"
+# the real node, then what observes its pods: Prometheus and metrics-server
+[[ $NODES == kwok ]] || { bash "$LC_DIR/node/up.sh"; bash "$LC_DIR/metrics/up.sh"; }
 
 log "cluster up in $(elapsed_since "$START")"
 bash "$LC_DIR/status.sh" || true
