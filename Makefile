@@ -55,8 +55,11 @@ cluster-status: ## show the state of the local cluster and its infrastructure
 unit: venv ## unit tests only (no cluster needed)
 	@$(BIN)/pytest tests/unit -q
 
-lint: venv ## ansible-lint (production profile)
+lint: venv promtool ## ansible-lint (production profile); promtool check rules of the service's alert rules
 	@$(BIN)/ansible-lint
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(BIN)/ansible-playbook -i localhost, tests/integration/alert_rules/render_rules.yml -e rules_file=$$tmp/rules.yml >$$tmp/render.log || { cat $$tmp/render.log; exit 1; }; \
+	promtool check rules $$tmp/rules.yml
 
 sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/vextrus/deploy
 	@command -v shellcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
