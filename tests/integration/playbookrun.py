@@ -177,6 +177,8 @@ def week_vars(
         "rollout_report_dir": str(report_dir),
         "deploy_local_vault_file": str(vault_dir / "local.yml"),
         "deploy_local_vault_password_file": str(vault_dir / "password"),
+        # the traffic analysis adds its window to every week: the tests of it turn it on (chain/test_chain_analysis.py)
+        "rollout_analysis_enabled": False,
         **(extra or {}),
     }
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docker
+import pytest
 import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -40,12 +42,13 @@ SEED_ERROR = "Cannot find module '@nestjs/core'"
 
 # Pods on the one real node (label and taint set by localcluster/node): they really run the image.
 # The node has 2 CPUs that other namespaces share; at the role's default request (250m) eight pods
-# fill it and a surge pod stays Pending (Insufficient cpu). The tests ask for less.
+# fill it and a surge pod stays Pending (Insufficient cpu). The tests ask for less, but not so little
+# that the live HPA (metrics-server, target 65 % CPU) scales stable up on an idle pod's own 10m.
 REAL_NODE = {
     "deploy_node_selector": {"vextrus.io/node": "real"},
     "deploy_tolerations": [{"key": "vextrus.io/real-node", "operator": "Exists", "effect": "NoSchedule"}],
     "resource_apply_resources": {
-        "requests": {"cpu": "25m", "memory": "96Mi"},
+        "requests": {"cpu": "50m", "memory": "96Mi"},
         "limits": {"cpu": "1", "memory": "512Mi"},
     },
 }
@@ -235,3 +238,22 @@ def service_objects(api: client.ApiClient, ns: str) -> dict[str, Any]:
 def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """The objects of service_objects() that differ between two readings, each with both contents."""
     return [f"{key}:\n  before {before[key]}\n  after  {after.get(key)}" for key in before if before[key] != after.get(key)]
+
+
+def build_and_push(repository: str, tag: str, **build: Any) -> str:
+    """docker build (the Docker SDK's arguments), push repository:tag, and the pushed digest."""
+    engine = docker.from_env(timeout=300)
+    try:
+        try:
+            image, _ = engine.images.build(tag=f"{repository}:{tag}", rm=True, forcerm=True, **build)
+        except docker.errors.BuildError as exc:
+            log = "".join(str(part.get("stream") or part.get("error") or "") for part in exc.build_log)
+            pytest.fail(f"{repository}:{tag} did not build: {exc}\n{log[-3000:]}")
+        errors = [line["error"] for line in engine.images.push(repository, tag=tag, stream=True, decode=True) if "error" in line]
+        assert not errors, f"push of {repository}:{tag} failed: {errors}"
+        image.reload()
+        digests = [d for d in image.attrs.get("RepoDigests") or [] if d.startswith(f"{repository}@sha256:")]
+        assert digests, f"no digest of {repository}:{tag} after the push: {image.attrs.get('RepoDigests')}"
+        return digests[0]
+    finally:
+        engine.close()

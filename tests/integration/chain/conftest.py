@@ -24,6 +24,7 @@ from kubernetes import client
 
 from chainkit import (
     REAL_NODE,
+    build_and_push,
     SEED_DOCKERFILE,
     WORKSPACE,
     WeekRun,
@@ -42,6 +43,7 @@ from clusterkit import (
 )
 
 BROKEN_REPOSITORY = f"{REGISTRY}/vextrus-test/seed-broken"
+FAULTS = Path(__file__).resolve().parents[2] / "fixtures" / "faults"
 
 
 @dataclass
@@ -171,22 +173,33 @@ def another_good_image(good_image: str, registry: str) -> Callable[[str], str]:
     made: dict[str, str] = {}
 
     def make(label: str) -> str:
-        if label in made:
-            return made[label]
-        engine = docker.from_env(timeout=300)
-        try:
+        if label not in made:
             dockerfile = f"FROM {good_image}\nLABEL io.vextrus.test.release={json.dumps(label)}\n"
-            image, _ = engine.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=f"{repository}:test-{label}", rm=True)
-            errors = [line["error"] for line in engine.images.push(repository, tag=f"test-{label}", stream=True, decode=True)
-                      if "error" in line]
-            assert not errors, f"push of {repository}:test-{label} failed: {errors}"
-            image.reload()
-            digests = [d for d in image.attrs.get("RepoDigests") or [] if d.startswith(f"{repository}@sha256:")]
-            assert digests, f"no digest of {repository}:test-{label} after the push: {image.attrs.get('RepoDigests')}"
-            assert digests[0] != good_image
-            made[label] = digests[0]
-            return digests[0]
-        finally:
-            engine.close()
+            made[label] = build_and_push(repository, f"test-{label}", fileobj=io.BytesIO(dockerfile.encode()))
+            assert made[label] != good_image
+        return made[label]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def fault_image(good_image: str, registry: str) -> Callable[[str], str]:
+    """fault_image(name) -> the digest of good_image with the fault fixture tests/fixtures/faults/<name>.js
+    applied (errors-10pct: every tenth API request answers 500; latency-800ms: API requests wait 800 ms),
+    built with the Docker SDK and pushed to the registry. /health answers as before."""
+    repository = good_image.split("@", 1)[0]
+    made: dict[str, str] = {}
+
+    def make(name: str) -> str:
+        assert (FAULTS / f"{name}.js").is_file(), f"no fault fixture {name} in {FAULTS}"
+        if name not in made:
+            engine = docker.from_env(timeout=300)
+            try:
+                user = engine.images.pull(good_image).attrs["Config"].get("User") or "0"
+            finally:
+                engine.close()
+            made[name] = build_and_push(repository, f"fault-{name}", path=str(FAULTS),
+                                         buildargs={"BASE": good_image, "FAULT": name, "RUN_AS": user})
+        return made[name]
 
     return make

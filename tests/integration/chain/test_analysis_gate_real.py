@@ -35,6 +35,7 @@ class Scraped:
     url: str
     process: subprocess.Popen
     pod_urls: dict[str, str]
+    rules: Path
 
 
 def _free_port() -> int:
@@ -68,8 +69,11 @@ def scraped(week1_release: Any, k8s_client: client.ApiClient, chain_vault: Path,
         assert pods, f"no {track} pod with an IP in {ns}"
         pod_urls[track] = f"http://{pods[0].status.pod_ip}:3014"
     work = tmp_path_factory.mktemp("prometheus")
+    rules = work / "rules"
+    rules.mkdir()
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(rules / "*.yml")],
         "scrape_configs": [{
             "job_name": SERVICE,
             "metrics_path": "/metrics",
@@ -84,13 +88,13 @@ def scraped(week1_release: Any, k8s_client: client.ApiClient, chain_vault: Path,
     log = (work / "prometheus.log").open("w")
     process = subprocess.Popen(
         [prometheus, f"--config.file={work / 'prometheus.yml'}", f"--storage.tsdb.path={work / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
+         f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         wait(lambda: _ready(f"{url}/-/ready"), timeout=60, message="Prometheus ready")
-        yield Scraped(ns, url, process, pod_urls)
+        yield Scraped(ns, url, process, pod_urls, rules)
     finally:
         process.terminate()
         try:
@@ -174,6 +178,34 @@ def test_no_traffic_is_inconclusive_and_an_error(scraped: Scraped, tmp_path: Pat
     assert "check success_rate is inconclusive (3 of 3 measurements" in result["msg"]
     passed = analyse(scraped, tmp_path / "passed.json", inconclusive_policy="pass")
     assert passed["verdict"] == "PASS" and passed["inconclusive_passed"], passed
+
+
+def _reload(scraped: Scraped) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{scraped.url}/-/reload", method="POST"), timeout=10).close()
+
+
+def test_a_firing_alert_of_the_service_fails_the_analysis_naming_it(scraped: Scraped, tmp_path: Path, wait: Any) -> None:
+    # an alert of this service (its namespace and service labels, as the service's own rules carry them) that
+    # fires at once, and one of another namespace that must not count
+    def alert(name: str, namespace: str) -> dict[str, Any]:
+        return {"alert": name, "expr": "vector(1)", "labels": {"namespace": namespace, "service": SERVICE, "severity": "critical"}}
+
+    rules = scraped.rules / "firing.yml"
+    rules.write_text(yaml.safe_dump({"groups": [{"name": "test", "rules": [
+        alert("FinanceServiceTestFiring", scraped.namespace), alert("OtherNamespaceFiring", "another-namespace")]}]}))
+    _reload(scraped)
+    try:
+        firing = f'{scraped.url}/api/v1/query?query=ALERTS{{alertstate="firing",alertname="FinanceServiceTestFiring"}}'
+        wait(lambda: json.load(urllib.request.urlopen(firing, timeout=5))["data"]["result"], timeout=30, message="the alert firing")
+        with Traffic(list(scraped.pod_urls.values())):
+            time.sleep(12)
+            result = analyse(scraped, tmp_path / "analysis.json")
+    finally:
+        rules.unlink()
+        _reload(scraped)
+    assert result["failed"] and result["verdict"] == "FAIL", result
+    assert "check alerts failed in 1 of 1 measurements (failure limit 0): 1 is not <= 0 (FinanceServiceTestFiring)" in result["msg"]
+    assert "OtherNamespaceFiring" not in result["msg"]
 
 
 def test_prometheus_stopped_is_an_error(scraped: Scraped, tmp_path: Path) -> None:

@@ -15,12 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import docker
 import pytest
 import yaml
 from kubernetes import client
 
-from chainkit import REAL_NODE, ROOT, SERVICE, run_week
+from chainkit import REAL_NODE, ROOT, SERVICE, build_and_push, run_week
 from clusterkit import REGISTRY, RUNTIME_IMAGE, SESSION_REPOSITORY
 
 MARKER = "********"
@@ -43,17 +42,7 @@ def leaky_image() -> str:
     """The leaky service on the local Node 20 runtime base, pushed to the session's repository; by digest."""
     repository = f"{REGISTRY}/{SESSION_REPOSITORY.rsplit('/', 1)[0]}/leaky"
     dockerfile = f"FROM {RUNTIME_IMAGE}\nCMD [\"node\", \"-e\", {json.dumps(LEAKY_SERVICE)}]\n"
-    engine = docker.from_env(timeout=300)
-    try:
-        image, _ = engine.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=f"{repository}:leaky", rm=True)
-        errors = [line["error"] for line in engine.images.push(repository, tag="leaky", stream=True, decode=True) if "error" in line]
-        assert not errors, f"push of {repository}:leaky failed: {errors}"
-        image.reload()
-        digests = [d for d in image.attrs.get("RepoDigests") or [] if d.startswith(f"{repository}@sha256:")]
-        assert digests, f"no digest of {repository}:leaky after the push: {image.attrs.get('RepoDigests')}"
-        return digests[0]
-    finally:
-        engine.close()
+    return build_and_push(repository, "leaky", fileobj=io.BytesIO(dockerfile.encode()))
 
 
 def vault_values(vault_dir: Path) -> dict[str, str]:

@@ -1,0 +1,131 @@
+"""The traffic analysis in the chain, on the real node, against the local Prometheus that `make cluster-up`
+starts (pods discovered through the API server, the rules file the chain writes loaded) and the load the
+chain sends itself (vegeta through the Service's ClusterIP):
+
+- the example service passes week 1 and week 2 with its figures in the report;
+- a release that answers 500 to one API request in ten - /health still fine, so the gate and the smoke test
+  would pass it - fails week 2 on the success rate, the report quoting the measured value, and the week is
+  rolled back to week 1;
+- a release that adds 800 ms to every API request fails on the p99 latency;
+- metrics-server serves the service's pods (`kubectl top pods`).
+
+The images of the faults are the example's with one clearly named change (tests/fixtures/faults)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from chainkit import REAL_NODE, SERVICE, run_week, track_state
+
+ANALYSED = {**REAL_NODE, "rollout_analysis_enabled": True}
+
+
+def _analysis(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    analysis = report["analysis"]
+    assert analysis["ran"], report
+    return analysis, {check["name"]: check for check in analysis["checks"]}
+
+
+def _week1(ns: str, image: str, vault: Path, out: Path) -> dict[str, Any]:
+    week1 = run_week(1, ns, out, vault, {**ANALYSED, "rollout_image": image})
+    assert week1.rc == 0 and week1.report and week1.report["verdict"] == "PASS", week1.tail()
+    return week1.report
+
+
+def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
+    good_image: str, another_good_image: Callable[[str], str], new_namespace: Callable[[str], str],
+    chain_vault: Path, tmp_path: Path,
+) -> None:
+    ns = new_namespace("analysis-pass")
+    report = _week1(ns, good_image, chain_vault, tmp_path / "week1")
+    analysis, checks = _analysis(report)
+    assert analysis["verdict"] == "PASS" and not analysis["inconclusive_passed"], analysis
+    load = analysis["load"]
+    # /health 200 and the API without a token 401: no 5xx, no connection error
+    assert load["requests"] > 300 and set(load["status_codes"]) == {"200", "401"}, load
+    for measurement in checks["success_rate"]["measurements"]:
+        assert measurement["phase"] == "successful" and measurement["value"] == 1.0 == measurement["baseline"], measurement
+    for measurement in checks["latency_p99"]["measurements"]:
+        assert measurement["phase"] == "successful" and 0 < measurement["value"] < 0.5, measurement
+    assert checks["alerts"]["phase"] == "successful"
+
+    week2 = run_week(2, ns, tmp_path / "week2", chain_vault, ANALYSED)
+    assert week2.rc == 0 and week2.report and week2.report["verdict"] == "PASS", week2.tail()
+    analysis, checks = _analysis(week2.report)
+    assert analysis["verdict"] == "PASS", analysis
+    assert 'track="canary"' in checks["success_rate"]["query"] and 'track="stable"' in checks["success_rate"]["baseline_query"]
+    assert week2.report_path is not None
+    markdown = week2.report_path.with_suffix(".md").read_text()
+    assert "## Traffic analysis" in markdown and "| success_rate | >= 0.99, at most 0.01 worse than the baseline | successful |" in markdown
+
+
+@pytest.mark.parametrize(
+    ("fault", "check", "measured"),
+    [
+        # one in ten API requests, half the load: about 5 % of the canary's requests fail
+        ("errors-10pct", "success_rate", re.compile(r"check success_rate failed in \d of \d measurements \(failure limit 0\): 0\.9\d*")),
+        # half the canary's requests take 0.8 s and more: its p99 lies in the histogram's (0.5 s, 1 s] bucket or above
+        ("latency-800ms", "latency_p99",
+         re.compile(r"check latency_p99 failed in \d of \d measurements \(failure limit 0\): (0\.[6-9]|[12]\.)\d*s")),
+    ],
+    ids=["errors-10pct", "latency-800ms"],
+)
+def test_a_faulty_release_fails_week_2_on_its_traffic_and_is_rolled_back(
+    fault: str, check: str, measured: re.Pattern[str], good_image: str, fault_image: Callable[[str], str],
+    new_namespace: Callable[[str], str], k8s_client: client.ApiClient, chain_vault: Path, tmp_path: Path,
+) -> None:
+    ns = new_namespace(f"analysis-{fault}")
+    _week1(ns, good_image, chain_vault, tmp_path / "week1")
+    before = track_state(k8s_client, ns)
+    faulty = fault_image(fault)
+
+    week2 = run_week(2, ns, tmp_path / "week2", chain_vault, {**ANALYSED, "rollout_image": faulty, "rollout_force": True})
+    assert week2.rc == 2, week2.tail()
+    report = week2.report
+    assert report is not None, week2.tail()
+    assert (report["verdict"], report["cause"]) == ("FAIL", "analysis"), week2.tail()
+    assert measured.search(report["reason"]), report["reason"]
+    assert "query: " in report["reason"]
+    # the gate passed: only the traffic shows the fault
+    assert report["gate"]["passed"], report["gate"]
+    analysis, checks = _analysis(report)
+    assert analysis["verdict"] == "FAIL" and checks[check]["phase"] == "failed", analysis
+    if fault == "errors-10pct":
+        assert analysis["load"]["status_codes"].get("500", 0) > 0, analysis["load"]
+    assert report["smoke"] == {"ran": False}
+    last = week2.last_lines(30)
+    assert "Week 2 FAILED: traffic analysis: check " in last and "Cause: analysis." in last, week2.tail()
+
+    # rolled back: week 1 serves again, the canary as it was; stable on its image, at least as many pods (the
+    # HPA, live with metrics-server, may have scaled it under the load)
+    rollback = report["rollback"]
+    assert rollback["ran"] and rollback["healthy"], rollback
+    after = track_state(k8s_client, ns)
+    assert {track: state["image"] for track, state in after.items()} == {track: state["image"] for track, state in before.items()}
+    assert after["canary"]["replicas"] == before["canary"]["replicas"], after
+    assert after["stable"]["replicas"] >= before["stable"]["replicas"], after
+
+
+def test_metrics_server_serves_the_service_pods(
+    good_image: str, new_namespace: Callable[[str], str], k8s_client: client.ApiClient, chain_vault: Path,
+    tmp_path: Path, wait: Any,
+) -> None:
+    ns = new_namespace("analysis-top")
+    run = run_week(1, ns, tmp_path / "week1", chain_vault, {**REAL_NODE, "rollout_image": good_image})
+    assert run.rc == 0, run.tail()
+    metrics = client.CustomObjectsApi(k8s_client)
+
+    def pods_with_usage() -> list[dict[str, Any]]:
+        items = metrics.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", ns, "pods")["items"]
+        return [item for item in items if item["metadata"]["name"].startswith(SERVICE)]
+
+    wait(lambda: len(pods_with_usage()) == 2, timeout=90, message="metrics of both pods from metrics.k8s.io")
+    for item in pods_with_usage():
+        usage = item["containers"][0]["usage"]
+        assert usage["memory"].endswith("Ki") and int(usage["memory"][:-2]) > 10_000, item
