@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,3 +32,16 @@ def require_real_node(who: str) -> None:
     nodes = json.loads(kubectl(who, "get", "nodes", "-l", "vextrus.io/node=real", "-o", "json").stdout)["items"]
     if not any(c["type"] == "Ready" and c["status"] == "True" for n in nodes for c in n["status"]["conditions"]):
         raise SystemExit(f"{who}: no Ready node with label vextrus.io/node=real; run `make cluster-up`")
+
+
+def ansible_env() -> dict[str, str]:
+    """The environment of an ansible command: the checkout's ansible.cfg, no colours, the venv's bin and
+    the local cluster's binaries (kubectl, vegeta) first on PATH."""
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), str(KUBECTL.parent), env.get("PATH", "")]),
+    )
+    return env

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -137,17 +136,6 @@ def manifest(namespace: str, image: str) -> dict[str, Any]:
     }
 
 
-def ansible_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=os.pathsep.join([str(BIN), str(KUBECTL.parent), env.get("PATH", "")]),
-    )
-    return env
-
-
 def playbook_verdict(output: str) -> tuple[str, dict[str, Any]]:
     """The failed task's message and result, from the json stdout callback's output."""
     try:
@@ -172,7 +160,7 @@ def gate_said(msg: str, result: dict[str, Any]) -> str:
 
 
 def run_playbook(playbook: str, extra: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    env = ansible_env()
+    env = benchkit.ansible_env()
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     return subprocess.run(
         [str(BIN / "ansible-playbook"), str(HERE / playbook), "-e", json.dumps(extra)],
