@@ -62,6 +62,21 @@ HEALTH_GATE_ARG_SPEC = {
     **PROBE_ARG_SPEC,
 }
 
+# vextrus.deploy.bearer_token_secret: a token minted from a Secret's key (smoke_checks, analysis_gate)
+BEARER_TOKEN_SECRET_ARG_SPEC = {
+    "type": "dict",
+    "no_log": False,  # names the Secret and its key; the module reads the key itself
+    "options": {
+        "namespace": {"type": "str", "required": True},
+        "name": {"type": "str", "required": True},
+        "key": {"type": "str", "required": True, "no_log": False},
+        "claims": {"type": "dict", "required": True},
+        "ttl": {"type": "int", "default": 300},
+        "kubeconfig": copy.deepcopy(K8S_CONNECTION_ARG_SPEC["kubeconfig"]),
+        "context": copy.deepcopy(K8S_CONNECTION_ARG_SPEC["context"]),
+    },
+}
+
 # smoke_checks' own options (+ vextrus.deploy.health_gate_options.probe)
 SMOKE_CHECKS_ARG_SPEC = {
     "checks": {
@@ -77,19 +92,7 @@ SMOKE_CHECKS_ARG_SPEC = {
             "authenticated": {"type": "bool", "default": False},
         },
     },
-    "bearer_token_secret": {
-        "type": "dict",
-        "no_log": False,  # names the Secret and its key; the module reads the key itself
-        "options": {
-            "namespace": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "key": {"type": "str", "required": True, "no_log": False},
-            "claims": {"type": "dict", "required": True},
-            "ttl": {"type": "int", "default": 300},
-            "kubeconfig": copy.deepcopy(K8S_CONNECTION_ARG_SPEC["kubeconfig"]),
-            "context": copy.deepcopy(K8S_CONNECTION_ARG_SPEC["context"]),
-        },
-    },
+    "bearer_token_secret": BEARER_TOKEN_SECRET_ARG_SPEC,
     **PROBE_ARG_SPEC,
 }
 
@@ -238,6 +241,7 @@ ANALYSIS_GATE_ARG_SPEC = {
     "latency_p99_factor_min_delta": {"type": "float", "default": 0.05},
     "checks": {"type": "list", "elements": "dict", "default": [], "options": ANALYSIS_CHECK_OPTIONS},
     "load": {"type": "dict", "options": ANALYSIS_LOAD_OPTIONS},
+    "bearer_token_secret": BEARER_TOKEN_SECRET_ARG_SPEC,
 }
 
 

@@ -38,6 +38,7 @@ description:
   - Header values (O(prometheus_headers), for example an C(Authorization) header) are never returned or
     shown.
 extends_documentation_fragment:
+  - vextrus.deploy.bearer_token_secret
   - vextrus.deploy.attributes
   - vextrus.deploy.attributes.gate
 requirements:
@@ -240,6 +241,8 @@ options:
       - Leave it out where real users are the load (production). Check mode sends no load.
       - Header values go to vegeta's targets file only (owner-only, removed afterwards), never to its command
         line or the result.
+      - "With O(bearer_token_secret), every load request carries C(Authorization: Bearer <token>), the token minted
+        from the Secret's key (valid for the whole analysis), as the smoke test's API call does."
     type: dict
     suboptions:
       rate:
@@ -398,7 +401,7 @@ checks:
       elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vextrus.deploy.plugins.module_utils.analysis import (
     DEFAULT_LABELS,
     DEFAULT_SERVICE_METRICS,
@@ -409,11 +412,23 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.analysis import (
     run_analysis,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import analysis_gate_argspec
+from ansible_collections.vextrus.deploy.plugins.module_utils.bearer_token import TokenError, secret_token
+from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_IMPORT_ERROR, K8sConnectionError
 from ansible_collections.vextrus.deploy.plugins.module_utils.load import LoadError, LoadRun, load_spec
 from ansible_collections.vextrus.deploy.plugins.module_utils.prometheus import PrometheusClient
 
 
-def _run(params: dict, check_mode: bool) -> dict:
+def _load_options(params: dict, limit: float, no_log_values: set) -> dict:
+    """The load option, with the bearer token minted from the Secret (bearer_token_secret) as a header."""
+    spec = params["bearer_token_secret"]
+    if not spec:
+        return params["load"]
+    token, values = secret_token({**spec, "ttl": max(spec["ttl"], int(limit) + 60)})
+    no_log_values.update([token, *values])
+    return {**params["load"], "headers": {**(params["load"]["headers"] or {}), "Authorization": f"Bearer {token}"}}
+
+
+def _run(params: dict, check_mode: bool, no_log_values: set) -> dict:
     labels = {**DEFAULT_LABELS, **{k: v for k, v in (params["labels"] or {}).items() if v}}
     metrics = {**DEFAULT_SERVICE_METRICS, **{k: v for k, v in (params["service_metrics"] or {}).items() if v}}
     baseline_track = params["baseline_track"]
@@ -450,7 +465,7 @@ def _run(params: dict, check_mode: bool) -> dict:
     if params["load"] and not check_mode:
         # the attack ends by itself a minute after the analysis would have ended, if nobody stops it
         limit = params["initial_delay"] + params["count"] * params["interval"] + 60
-        with LoadRun(load_spec(params["load"], max_seconds=limit)) as load:
+        with LoadRun(load_spec(_load_options(params, limit, no_log_values), max_seconds=limit)) as load:
             result = analyse()
         result["load"] = load.summary
     else:
@@ -461,10 +476,12 @@ def _run(params: dict, check_mode: bool) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=analysis_gate_argspec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=analysis_gate_argspec(), supports_check_mode=True, required_by={"bearer_token_secret": "load"})
+    if module.params["bearer_token_secret"] and K8S_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
     try:
-        result = _run(module.params, module.check_mode)
-    except (CheckError, LoadError, ValueError) as exc:
+        result = _run(module.params, module.check_mode, module.no_log_values)
+    except (CheckError, LoadError, TokenError, K8sConnectionError, ValueError) as exc:
         module.fail_json(msg=f"The analysis cannot run: {exc}", verdict="ERROR")
     for message in result["inconclusive_passed"]:
         module.warn(message)

@@ -24,13 +24,15 @@ description:
     O(timeout) seconds before the first check fails.
   - The bearer token goes only to the checks marked O(checks[].authenticated). It is never returned, and it and
     the values of O(redact) are masked in every body excerpt, detail and message returned.
-  - With O(bearer_token_secret) the module mints the token itself from a key of a Secret it reads, so the
-    signing key and the token never appear in the task's arguments or result; every value of that Secret is
-    masked too. A Secret or key that is missing fails every check as not run, with the reason.
+  - With O(bearer_token_secret) (mutually exclusive with O(bearer_token)) the module mints the token itself from a
+    key of a Secret it reads, so the signing key and the token never appear in the task's arguments or result;
+    every value of that Secret is masked too. A Secret or key that is missing fails every check as not run, with
+    the reason.
   - Fails when a check did not pass, with the result of every check.
   - Runs where the task runs; use C(delegate_to=localhost) to probe from the controller.
 extends_documentation_fragment:
   - vextrus.deploy.health_gate_options.probe
+  - vextrus.deploy.bearer_token_secret
   - vextrus.deploy.attributes
   - vextrus.deploy.attributes.gate
 options:
@@ -72,41 +74,6 @@ options:
           - Send O(bearer_token) with this check's requests.
         type: bool
         default: false
-  bearer_token_secret:
-    description:
-      - Mint the bearer token (a JWT signed with HS256) from a key of a Kubernetes Secret, read with the
-        connection options given here; mutually exclusive with O(bearer_token).
-    type: dict
-    suboptions:
-      namespace:
-        description: Namespace of the Secret.
-        type: str
-        required: true
-      name:
-        description: Name of the Secret.
-        type: str
-        required: true
-      key:
-        description: The key of the Secret's data that holds the signing key (at least 32 characters).
-        type: str
-        required: true
-      claims:
-        description: The token's claims; C(iat) and C(exp) are added unless given.
-        type: dict
-        required: true
-      ttl:
-        description: Seconds the token is valid.
-        type: int
-        default: 300
-      kubeconfig:
-        description:
-          - Path to the kubeconfig to read the Secret with, or its content as a dict; unset takes
-            E(K8S_AUTH_KUBECONFIG) or the default kubeconfig, as M(kubernetes.core.k8s) does.
-          - The other connection settings come from the kubeconfig or the E(K8S_AUTH_*) environment variables.
-        type: raw
-      context:
-        description: The kubeconfig's context; unset takes E(K8S_AUTH_CONTEXT) or the current context.
-        type: str
 requirements:
   - "python >= 3.11"
   - "kubernetes >= 24.2.0 (only for O(port_forward))"

@@ -1,9 +1,11 @@
 """Make the checkout importable as ansible_collections.vextrus.deploy for the unit tests; and a
 Prometheus HTTP API stand-in for the analysis' tests (fixture fake_prometheus): a real HTTP server on
-127.0.0.1 that answers /api/v1/query from a script (query -> answer) and records what it was sent."""
+127.0.0.1 that answers /api/v1/query from a script (query -> answer) and records what it was sent; and a
+vegeta stand-in for the load's tests (fixture fake_vegeta)."""
 
 import json
 import os
+import stat
 import sys
 import threading
 import urllib.parse
@@ -77,3 +79,43 @@ def fake_prometheus():
     fake.start()
     yield fake
     fake.stop()
+
+
+# A stand-in with vegeta's interface: `attack` writes its argv and the targets it read, waits for SIGINT,
+# then writes its results; `report` prints a report of the results file.
+FAKE_VEGETA = r"""#!{python}
+import json, os, signal, sys, time
+log = os.environ["FAKE_VEGETA_LOG"]
+args = sys.argv[1:]
+if args[0] == "attack":
+    opts = dict(a.lstrip("-").split("=", 1) for a in args[1:])
+    mode = os.stat(opts["targets"]).st_mode & 0o777
+    with open(log, "w") as out:
+        json.dump({{"argv": args, "targets": open(opts["targets"]).read(), "mode": mode}}, out)
+    stopped = []
+    signal.signal(signal.SIGINT, lambda *a: stopped.append(1))
+    deadline = time.time() + 30
+    while not stopped and time.time() < deadline:
+        time.sleep(0.02)
+    if os.environ.get("FAKE_VEGETA_NO_RESULTS"):
+        sys.stderr.write("attack: connection refused\n")
+        sys.exit(1)
+    open(opts["output"], "w").write("results")
+elif args[0] == "report":
+    assert open(args[-1]).read() == "results"
+    print(json.dumps({{"requests": 40, "rate": 20, "success": 1, "status_codes": {{"200": 40}},
+                      "latencies": {{"50th": 2000000, "95th": 4000000, "99th": 5000000, "max": 6000000}}}}))
+"""
+
+
+@pytest.fixture
+def fake_vegeta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A vegeta stand-in first on PATH; returns the file where its attack writes its arguments, the targets
+    it read and their file mode."""
+    path = tmp_path / "bin" / "vegeta"
+    path.parent.mkdir()
+    path.write_text(FAKE_VEGETA.format(python=sys.executable))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{path.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_VEGETA_LOG", str(tmp_path / "vegeta.json"))
+    return tmp_path / "vegeta.json"

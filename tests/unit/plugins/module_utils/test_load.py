@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import stat
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -86,44 +84,6 @@ def test_summarise_gives_milliseconds_and_counts_what_failed() -> None:
     assert summary["latency_ms"] == {"p50": 3.1, "p95": 8.0, "p99": 12.4, "max": 30.2}
     assert (summary["requests"], summary["rate"], summary["success"], summary["failed"]) == (600, 20.0, 0.9, 60)
     assert len(summary["errors"]) == 5
-
-
-# A stand-in with vegeta's interface: `attack` writes its argv and the targets it read, waits for SIGINT,
-# then writes its results; `report` prints a report of the results file.
-FAKE_VEGETA = r"""#!{python}
-import json, os, signal, sys, time
-log = os.environ["FAKE_VEGETA_LOG"]
-args = sys.argv[1:]
-if args[0] == "attack":
-    opts = dict(a.lstrip("-").split("=", 1) for a in args[1:])
-    mode = os.stat(opts["targets"]).st_mode & 0o777
-    with open(log, "w") as out:
-        json.dump({{"argv": args, "targets": open(opts["targets"]).read(), "mode": mode}}, out)
-    stopped = []
-    signal.signal(signal.SIGINT, lambda *a: stopped.append(1))
-    deadline = time.time() + 30
-    while not stopped and time.time() < deadline:
-        time.sleep(0.02)
-    if os.environ.get("FAKE_VEGETA_NO_RESULTS"):
-        sys.stderr.write("attack: connection refused\n")
-        sys.exit(1)
-    open(opts["output"], "w").write("results")
-elif args[0] == "report":
-    assert open(args[-1]).read() == "results"
-    print(json.dumps({{"requests": 40, "rate": 20, "success": 1, "status_codes": {{"200": 40}},
-                      "latencies": {{"50th": 2000000, "95th": 4000000, "99th": 5000000, "max": 6000000}}}}))
-"""
-
-
-@pytest.fixture
-def fake_vegeta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "bin" / "vegeta"
-    path.parent.mkdir()
-    path.write_text(FAKE_VEGETA.format(python=sys.executable))
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{path.parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_VEGETA_LOG", str(tmp_path / "vegeta.json"))
-    return tmp_path / "vegeta.json"
 
 
 def _wait_for(path: Path) -> dict[str, Any]:

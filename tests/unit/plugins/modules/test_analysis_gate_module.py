@@ -114,3 +114,51 @@ def test_settings_that_cannot_be_used_fail_before_any_query(fake_prometheus, cap
     assert (result["failed"], result["verdict"]) == (True, "ERROR")
     assert re.search(message, result["msg"])
     assert fake_prometheus.seen == []
+
+
+def _written(path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def test_the_load_runs_while_measuring_with_a_token_minted_from_the_secret(fake_prometheus, fake_vegeta, capsys, monkeypatch):
+    minted = []
+
+    def secret_token(spec):
+        minted.append(spec)
+        return "minted-jwt-0123456789", ["the-signing-key-of-the-secret"]
+
+    monkeypatch.setattr(analysis_gate, "secret_token", secret_token)
+    fake_prometheus.answer = healthy_service(fake_prometheus)
+    # the stand-in waits for SIGINT, so the analysis (2 rounds) ends the attack
+    result = run_main(args(fake_prometheus, load={"rate": 30, "targets": [{"url": "http://10.96.0.9:80/api/v1/accounts"}]},
+                           bearer_token_secret={"namespace": "vx", "name": "finance-service-secrets", "key": "JWT_SECRET",
+                                                "claims": {"sub": "load"}}), capsys)
+    assert result["verdict"] == "PASS"
+    assert result["load"]["requests"] == 40 and result["load"]["latency_ms"]["p99"] == 5.0
+    attack = _written(fake_vegeta)
+    assert '"Authorization":["Bearer minted-jwt-0123456789"]' in attack["targets"]
+    assert "-rate=30/s" in attack["argv"]
+    # valid for the whole analysis and a minute more, at least the 300 s default
+    assert minted[0]["ttl"] >= 300
+    assert "minted-jwt" not in json.dumps(result) and "the-signing-key" not in json.dumps(result)
+
+
+def test_check_mode_sends_no_load(fake_prometheus, fake_vegeta, capsys):
+    fake_prometheus.answer = healthy_service(fake_prometheus)
+    result = run_main(args(fake_prometheus, load={"targets": [{"url": "http://10.96.0.9:80/health"}]}), capsys, check_mode=True)
+    assert result["verdict"] == "PASS" and result["load"] == {}
+    assert not fake_vegeta.exists()
+
+
+def test_a_token_without_load_is_refused(fake_prometheus, capsys):
+    result = run_main(args(fake_prometheus, bearer_token_secret={"namespace": "vx", "name": "s", "key": "K", "claims": {}}), capsys)
+    assert result["failed"] and "bearer_token_secret" in result["msg"] and "load" in result["msg"]
+    assert fake_prometheus.seen == []
+
+
+def test_no_load_generator_is_an_error_before_any_query(fake_prometheus, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = run_main(args(fake_prometheus, load={"targets": [{"url": "http://10.96.0.9:80/health"}]}), capsys)
+    assert (result["failed"], result["verdict"]) == (True, "ERROR")
+    assert "The analysis cannot run: the load generator 'vegeta' was not found on PATH" in result["msg"]
+    assert fake_prometheus.seen == []
