@@ -1,7 +1,9 @@
 """`playbooks/demo.yml` as `make demo` runs it on a fresh machine: weeks 1 -> 4 from a registry
 repository nothing was ever pushed to, so week 1 really builds the example service, verifies it at
 runtime with the environment its pods get (the service refuses to start without JWT_SECRET) and
-pushes it; weeks 2-4 promote that digest. Each week passes on the real node."""
+pushes it; weeks 2-4 promote that digest. Each week passes on the real node, with the traffic analysis
+of the local inventory (load through the Service, the local Prometheus): the canary against stable in weeks
+1-3, the stable pods alone at 100 %."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ def test_demo_builds_verifies_and_passes_four_weeks_from_an_empty_repository(
     reports = tmp_path / "reports"
     empty_report_dir(reports)
     values = week_vars(
-        namespace, reports, tmp_path / "vault", {**REAL_NODE, "deploy_repository": DEMO_REPOSITORY}
+        namespace, reports, tmp_path / "vault",
+        {**REAL_NODE, "deploy_repository": DEMO_REPOSITORY, "rollout_analysis_enabled": True},
     )
     try:
         with building_the_example():
@@ -52,6 +55,9 @@ def test_demo_builds_verifies_and_passes_four_weeks_from_an_empty_repository(
             (3, 60, "PASS"),
             (4, 100, "PASS"),
         ], [r.get("reason") for r in weeks]
+        analysed = [(r["week"], r["analysis"]["verdict"], r["analysis"]["load"]["requests"] > 0,
+                     [c["query"].count('track="canary"') for c in r["analysis"]["checks"][:2]]) for r in weeks]
+        assert analysed == [(week, "PASS", True, [1, 1] if week < 4 else [0, 0]) for week in (1, 2, 3, 4)], analysed
         images = {r["image"] for r in weeks}
         assert len(images) == 1, images
         image = images.pop()
