@@ -23,7 +23,10 @@ from kubernetes import client
 
 from chainkit import REAL_NODE, SERVICE, run_week, track_state
 
-ANALYSED = {**REAL_NODE, "rollout_analysis_enabled": True}
+# more CPU than the other chain tests ask for, so that the HPA (live with metrics-server, target 65 %) does not
+# scale stable up under the analysis' load as a matter of course
+ANALYSED = {**REAL_NODE, "rollout_analysis_enabled": True,
+            "resource_apply_resources": {"requests": {"cpu": "100m", "memory": "96Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}}
 
 
 def _analysis(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -68,8 +71,9 @@ def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
 @pytest.mark.parametrize(
     ("fault", "check", "measured"),
     [
-        # one in ten API requests, half the load: about 5 % of the canary's requests fail
-        ("errors-10pct", "success_rate", re.compile(r"check success_rate failed in \d of \d measurements \(failure limit 0\): 0\.9\d*")),
+        # one in ten of its API requests: between 5 % (half the load is /health) and 10 % of the canary's requests fail
+        ("errors-10pct", "success_rate",
+         re.compile(r"check success_rate failed in \d of \d measurements \(failure limit 0\): 0\.[89]\d* is not >= 0\.99")),
         # half the canary's requests take 0.8 s and more: its p99 lies in the histogram's (0.5 s, 1 s] bucket or above
         ("latency-800ms", "latency_p99",
          re.compile(r"check latency_p99 failed in \d of \d measurements \(failure limit 0\): (0\.[6-9]|[12]\.)\d*s")),
