@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -136,11 +136,12 @@ class LoadRun:
         self.spec = spec
         self.summary: dict[str, Any] = {}
         self._dir = ""
+        self._vegeta = ""  # the binary, as found on PATH when the load starts
         self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> LoadRun:
-        vegeta = shutil.which(self.spec.vegeta)
-        if not vegeta:
+        self._vegeta = shutil.which(self.spec.vegeta) or ""
+        if not self._vegeta:
             raise LoadError(f"the load generator {self.spec.vegeta!r} was not found on PATH; install vegeta "
                             "(the local cluster builds it into .local/bin) or set load.vegeta to its path")
         self._dir = tempfile.mkdtemp(prefix="vextrus-load-")
@@ -148,7 +149,7 @@ class LoadRun:
         fd = os.open(targets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(targets_text(self.spec))
-        command = attack_command(LoadSpec(**{**self.spec.__dict__, "vegeta": vegeta}), targets, self._results)
+        command = attack_command(replace(self.spec, vegeta=self._vegeta), targets, self._results)
         try:
             self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                              stderr=subprocess.PIPE)
@@ -180,14 +181,11 @@ class LoadRun:
             _out, err = process.communicate()
         if not os.path.exists(self._results) or not os.path.getsize(self._results):
             return {"requests": 0, "errors": [(err or b"").decode(errors="replace").strip()[-300:] or "vegeta wrote no results"]}
-        report = subprocess.run([self._vegeta(), "report", "-type=json", self._results], capture_output=True,
+        report = subprocess.run([self._vegeta, "report", "-type=json", self._results], capture_output=True,
                                 timeout=_STOP_SECONDS, check=False)
         if report.returncode != 0:
             return {"requests": 0, "errors": [report.stderr.decode(errors="replace").strip()[-300:]]}
         return summarise(json.loads(report.stdout))
-
-    def _vegeta(self) -> str:
-        return shutil.which(self.spec.vegeta) or self.spec.vegeta
 
     def _cleanup(self) -> None:
         if self._dir:

@@ -89,11 +89,12 @@ log = os.environ["FAKE_VEGETA_LOG"]
 args = sys.argv[1:]
 if args[0] == "attack":
     opts = dict(a.lstrip("-").split("=", 1) for a in args[1:])
-    mode = os.stat(opts["targets"]).st_mode & 0o777
-    with open(log, "w") as out:
-        json.dump({{"argv": args, "targets": open(opts["targets"]).read(), "mode": mode}}, out)
     stopped = []
-    signal.signal(signal.SIGINT, lambda *a: stopped.append(1))
+    signal.signal(signal.SIGINT, lambda *a: stopped.append(1))  # before the log: a test waits for the log
+    mode = os.stat(opts["targets"]).st_mode & 0o777
+    with open(log + ".tmp", "w") as out:
+        json.dump({{"argv": args, "targets": open(opts["targets"]).read(), "mode": mode}}, out)
+    os.rename(log + ".tmp", log)
     deadline = time.time() + 30
     while not stopped and time.time() < deadline:
         time.sleep(0.02)
@@ -111,7 +112,7 @@ elif args[0] == "report":
 @pytest.fixture
 def fake_vegeta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A vegeta stand-in first on PATH; returns the file where its attack writes its arguments, the targets
-    it read and their file mode."""
+    it read and their file mode, once it is ready for SIGINT."""
     path = tmp_path / "bin" / "vegeta"
     path.parent.mkdir()
     path.write_text(FAKE_VEGETA.format(python=sys.executable))

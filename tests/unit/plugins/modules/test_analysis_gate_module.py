@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -128,7 +129,16 @@ def test_the_load_runs_while_measuring_with_a_token_minted_from_the_secret(fake_
         return "minted-jwt-0123456789", ["the-signing-key-of-the-secret"]
 
     monkeypatch.setattr(analysis_gate, "secret_token", secret_token)
-    fake_prometheus.answer = healthy_service(fake_prometheus)
+    healthy = healthy_service(fake_prometheus)
+
+    def answer(query):
+        # the first query waits until the stand-in attack is ready for the SIGINT that ends it
+        deadline = time.monotonic() + 10
+        while not fake_vegeta.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return healthy(query)
+
+    fake_prometheus.answer = answer
     # the stand-in waits for SIGINT, so the analysis (2 rounds) ends the attack
     result = run_main(args(fake_prometheus, load={"rate": 30, "targets": [{"url": "http://10.96.0.9:80/api/v1/accounts"}]},
                            bearer_token_secret={"namespace": "vx", "name": "finance-service-secrets", "key": "JWT_SECRET",
