@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from realnodekit import ROOT, ApplyPod, is_ready, local_get, mount_points, node_down, node_up, pod_json, pod_when
+from realnodekit import ROOT, ApplyPod, container_status, is_ready, local_get, mount_points, node_down, node_up, pod_json, pod_when
 from clusterkit import run
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
@@ -100,6 +100,7 @@ def test_up_removes_what_a_killed_node_of_another_checkout_left_running(
     # what a killed run leaves: the pod's shim and its containers keep running, mounted
     assert left and _mounts_of(other_checkout), "nothing of the killed node kept running"
     assert local_get(f"http://{orphan['status']['podIP']}:8080/").text.strip() == "hello from orphan"
+    orphan_container = container_status(orphan)["containerID"]
 
     up = run(["bash", str(ROOT / "localcluster" / "node" / "up.sh")], timeout=900, check=False)
     assert up.returncode == 0, up.stderr[-4000:]
@@ -107,6 +108,12 @@ def test_up_removes_what_a_killed_node_of_another_checkout_left_running(
     assert _mounts_of(other_checkout) == []
     assert "killing leftover shim" in up.stderr, up.stderr[-4000:]
 
+    # the orphan's status still says Ready with the killed container's IP until this node's kubelet
+    # has started it again: wait for a Ready status of a container this node runs
+    def restarted_here(pod: dict[str, Any]) -> bool:
+        return is_ready(pod) and container_status(pod).get("containerID") not in (None, orphan_container)
+
+    wait(pod_when(kubectl, namespace, "orphan", restarted_here), timeout=120, message="pod orphan Ready in a new container")
     # the node's own pods run and answer as themselves, on IPs the fresh allocation hands out again
     for name in ("after-1", "after-2"):
         apply_pod(name, test_image)
