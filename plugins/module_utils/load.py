@@ -43,7 +43,9 @@ class Target:
 @dataclass(frozen=True)
 class LoadSpec:
     """``rate`` requests a second spread over ``targets`` in turn; ``headers`` go with every request;
-    ``max_seconds`` ends the attack even if nobody stops it (a worker killed mid-analysis)."""
+    ``max_seconds`` ends the attack even if nobody stops it (a worker killed mid-analysis).
+    ``keepalive`` reuses connections as browsers and service clients do (each then sticks to the pod it
+    reached); without it every request opens its own, so the Service spreads them over every ready pod."""
 
     targets: Sequence[Target]
     rate: int = 20
@@ -51,6 +53,7 @@ class LoadSpec:
     timeout: float = 5.0
     max_seconds: float = 600.0
     vegeta: str = "vegeta"
+    keepalive: bool = False
 
 
 def load_spec(options: Mapping[str, Any], *, max_seconds: float) -> LoadSpec:
@@ -103,14 +106,15 @@ def attack_command(spec: LoadSpec, targets_file: str, results_file: str) -> list
     """The vegeta attack: JSON targets, a constant rate, at most ``max_seconds``; no secret in it."""
     return [
         spec.vegeta, "attack", "-format=json", f"-targets={targets_file}", f"-rate={spec.rate}/s",
-        f"-duration={max(1, int(spec.max_seconds))}s", f"-timeout={spec.timeout:g}s", "-keepalive=false",
+        f"-duration={max(1, int(spec.max_seconds))}s", f"-timeout={spec.timeout:g}s", f"-keepalive={str(spec.keepalive).lower()}",
         f"-output={results_file}",
     ]
 
 
 def summarise(report: Mapping[str, Any]) -> dict[str, Any]:
     """The figures of ``vegeta report -type=json``: requests, the rate sent, the share answered 2xx/3xx,
-    status codes, latency percentiles in milliseconds and the distinct errors (at most five)."""
+    status codes, the requests that got no answer at all (vegeta's code 0: refused, reset, timed out),
+    latency percentiles in milliseconds and the distinct errors (at most five)."""
     latencies = report.get("latencies") or {}
 
     def ms(key: str) -> float:
@@ -123,6 +127,7 @@ def summarise(report: Mapping[str, Any]) -> dict[str, Any]:
         "success": round(float(report.get("success") or 0), 4),
         "status_codes": codes,
         "failed": sum(count for code, count in codes.items() if not code.startswith(("2", "3"))),
+        "unanswered": codes.get("0", 0),
         "latency_ms": {"p50": ms("50th"), "p95": ms("95th"), "p99": ms("99th"), "max": ms("max")},
         "errors": list(report.get("errors") or [])[:5],
     }

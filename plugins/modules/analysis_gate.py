@@ -364,6 +364,8 @@ inconclusive_passed:
 load:
   description:
     - vegeta's figures of the load O(load) sent (empty without it); C(success) is the share answered 2xx or 3xx.
+    - C(failed) counts the requests not answered 2xx or 3xx, C(unanswered) those of them that got no answer at
+      all (refused, reset or timed out; vegeta's status code 0).
   returned: always
   type: dict
   sample:
@@ -371,6 +373,7 @@ load:
     rate: 20.0
     success: 0.9
     failed: 60
+    unanswered: 0
     status_codes: {"200": 540, "500": 60}
     latency_ms: {p50: 3.1, p95: 7.9, p99: 12.4, max: 30.2}
     errors: ["500 Internal Server Error"]

@@ -66,11 +66,13 @@ def test_targets_merge_the_common_headers_under_each_targets_own_and_encode_the_
     assert lines[1]["header"]["X-Trace"] == ["common"]
 
 
-def test_the_attack_command_carries_no_header_value() -> None:
-    spec = LoadSpec(targets=[Target("http://x/")], rate=25, headers={"Authorization": TOKEN}, timeout=1.5, max_seconds=75.4)
+@pytest.mark.parametrize("keepalive", [False, True])
+def test_the_attack_command_carries_no_header_value(keepalive: bool) -> None:
+    spec = LoadSpec(targets=[Target("http://x/")], rate=25, headers={"Authorization": TOKEN}, timeout=1.5, max_seconds=75.4,
+                    keepalive=keepalive)
     command = attack_command(spec, "/tmp/t.json", "/tmp/r.bin")
     assert command == ["vegeta", "attack", "-format=json", "-targets=/tmp/t.json", "-rate=25/s", "-duration=75s",
-                       "-timeout=1.5s", "-keepalive=false", "-output=/tmp/r.bin"]
+                       "-timeout=1.5s", f"-keepalive={'true' if keepalive else 'false'}", "-output=/tmp/r.bin"]
     assert not any(TOKEN in part for part in command)
 
 
@@ -83,6 +85,7 @@ def test_summarise_gives_milliseconds_and_counts_what_failed() -> None:
     summary = summarise(report)
     assert summary["latency_ms"] == {"p50": 3.1, "p95": 8.0, "p99": 12.4, "max": 30.2}
     assert (summary["requests"], summary["rate"], summary["success"], summary["failed"]) == (600, 20.0, 0.9, 60)
+    assert summary["unanswered"] == 2 and summary["status_codes"] == {"200": 540, "500": 58, "0": 2}
     assert len(summary["errors"]) == 5
 
 
