@@ -90,7 +90,8 @@ def rollback_scope(service: str, secret_name: str = "") -> list[dict[str, str]]:
     ``secret_name`` empty means ``<service>-secrets``."""
     if not isinstance(service, str) or not service:
         raise RestorableError(f"expected the service name, got {service!r}")
-    names = {"Secret": [secret_name or f"{service}-secrets"], "Deployment": [f"{service}-stable", f"{service}-canary"]}
+    names = {"Secret": [secret_name or f"{service}-secrets"], "Deployment": [f"{service}-stable", f"{service}-canary"],
+             "HorizontalPodAutoscaler": [service, f"{service}-canary"]}
     return [{"apiVersion": api_version, "kind": kind, "name": name}
             for api_version, kind in SCOPE_KINDS for name in names.get(kind, [service])]
 

@@ -6,8 +6,17 @@
 from the API (the stable and canary Deployments, the HPA), the inventory's inputs and the action,
 and returns a ``RunPlan``: whether the run may go ahead (the promotion guard of release_record),
 the digest, week and weight, the stable/canary split (rollout_plan.split_replicas), the name, image
-and replicas of each track, the HPA bounds of the stable track, whether to build, apply and remove
-the canary, the release number and the last week of the week table. It is pure: it reads and
+and replicas of each track, the bounds of each track's HPA, whether to build, apply and remove the
+canary, the release number and the last week of the week table.
+
+The split under autoscaling: each track has its own HPA while a canary runs (``<service>`` scales
+stable, ``<service>-canary`` the canary), with the week's split of the service's bounds, so both grow
+and shrink with the same per-pod load and the canary's share stays near the week's weight. The size a
+week splits is the pods both tracks run now (what their HPAs chose; the inventory's replicas on a first
+install and when they changed since the last run), within the service's bounds, so a week moves pods between the tracks but leaves the
+service's capacity as the HPAs made it: nothing for them to undo. A run that finds the tracks within
+their bounds and the canary within one pod of the weight keeps their counts (a week run again writes
+no replicas). It is pure: it reads and
 writes nothing and calls no API.
 
 The plan carries the guard decision's keys (allowed, digest, week, new_release, forced, refusal,
@@ -39,8 +48,8 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_plan import
     validate_week,
 )
 
-# The annotation resource_apply writes on each Deployment: the replicas the split gave it.
-SPLIT_ANNOTATION = "vextrus.io/split-replicas"
+# The annotation resource_apply writes on each Deployment: the inventory's replicas of the run that applied it.
+REPLICAS_ANNOTATION = "vextrus.io/inventory-replicas"
 
 REQUIRED_INPUTS = ("service", "replicas", "hpa_min", "hpa_max", "weights")
 OPTIONAL_INPUTS = {"week": 1, "image": "", "built_digest": "", "force": False, "command": "ansible-playbook",
@@ -109,7 +118,7 @@ class Track:
 
 @dataclass(frozen=True)
 class Hpa:
-    """The autoscaler of the stable track as the run leaves it; 0..0 means there is none."""
+    """One track's autoscaler as the run leaves it; 0..0 means there is none."""
 
     name: str
     min: int
@@ -135,6 +144,7 @@ class RunPlan:
     stable: Track
     canary: Track
     hpa: Hpa
+    canary_hpa: Hpa
     new_pods_deployment: str
     stable_image_now: str
     canary_exists: bool
@@ -158,6 +168,7 @@ class _Live:
     stable: Mapping[str, Any] | None
     canary: Mapping[str, Any] | None
     hpa: Mapping[str, Any] | None
+    canary_hpa: Mapping[str, Any] | None = None
 
 
 def plan_run(record: Mapping[str, Any], live: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None,
@@ -211,39 +222,81 @@ def plan_run(record: Mapping[str, Any], live: Sequence[Mapping[str, Any]] | Mapp
     return _change(common, objects, given, decision["week"], weight, guard)
 
 
+def _inventory_changed(objects: _Live, given: RunInputs) -> bool:
+    """Whether the inventory's replicas differ from those the last run applied (the Deployments' annotation):
+    the operator resized the service."""
+    noted = {((d.get("metadata") or {}).get("annotations") or {}).get(REPLICAS_ANNOTATION, "")
+             for d in (objects.stable, objects.canary) if d is not None} - {""}
+    return bool(noted) and noted != {str(given.replicas)}
+
+
+def _size(objects: _Live, given: RunInputs) -> int:
+    """The pods the service runs now, both tracks (what their HPAs chose), within the service's HPA bounds;
+    the inventory's replicas when no Deployment runs yet or when they changed since the last run."""
+    live = _replicas(objects.stable) + _replicas(objects.canary)
+    if not live or _inventory_changed(objects, given):
+        return given.replicas
+    return min(max(live, given.hpa_min), given.hpa_max)
+
+
+def _bounds(given: RunInputs, weight: int) -> tuple[Hpa, Hpa]:
+    """Each track's HPA bounds: the week's split of the service's bounds (at least one pod each); no canary
+    HPA at 100 %."""
+    low, high = split_replicas(given.hpa_min, weight), split_replicas(given.hpa_max, weight)
+    stable_min = max(1, low["stable"])
+    stable = Hpa(given.service, stable_min, max(stable_min, high["stable"]))
+    if weight >= 100 or not high["canary"]:
+        return stable, Hpa(f"{given.service}-canary", 0, 0)
+    canary_min = max(1, low["canary"])
+    return stable, Hpa(f"{given.service}-canary", canary_min, max(canary_min, high["canary"]))
+
+
+def _within(count: int, hpa: Hpa) -> bool:
+    return hpa.min <= count <= hpa.max
+
+
 def _change(common: dict[str, Any], objects: _Live, given: RunInputs, week: int, weight: int,
             guard: dict[str, Any]) -> RunPlan:
     """A week or a rollback: the objects of the weight, applied; the canary goes at 100 % after the gate."""
     digest = guard["digest"]
-    split = split_replicas(given.replicas, weight)
-    hpa_min = max(1, given.hpa_min - split["canary"])
-    hpa_max = max(hpa_min, given.hpa_max - split["canary"])
+    size = _size(objects, given)
+    split = split_replicas(size, weight)
+    stable_hpa, canary_hpa = _bounds(given, weight)
     stable_image = digest if weight == 100 else (given.stable_image or common["stable_image_now"] or digest)
-    stable_replicas = split["stable"]
-    if objects.stable is not None:
-        kept = _replicas(objects.stable)
-        annotation = ((objects.stable.get("metadata") or {}).get("annotations") or {}).get(SPLIT_ANNOTATION, "")
-        # keep a count the HPA chose since the last run (same split, within this run's HPA bounds)
-        if annotation == str(split["stable"]) and hpa_min <= kept <= hpa_max:
-            stable_replicas = kept
-    stable = Track(f"{given.service}-stable", stable_image, stable_replicas)
-    canary = Track(f"{given.service}-canary", digest if split["canary"] else "", split["canary"])
+    canary_image = digest if split["canary"] else ""
+    replicas = split
+    live_stable, live_canary = _replicas(objects.stable), _replicas(objects.canary)
+    # the tracks already run this week's images within their bounds and the canary within one pod of the
+    # weight: keep the counts the HPAs chose (a week run again writes no replicas)
+    if (split["canary"] and live_canary and not _inventory_changed(objects, given)
+            and _image(objects.canary, given.service) == canary_image
+            and _image(objects.stable, given.service) == stable_image
+            and _within(live_stable, stable_hpa) and _within(live_canary, canary_hpa)
+            and abs(100 * live_canary - weight * (live_stable + live_canary)) <= 100):
+        replicas = {"stable": live_stable, "canary": live_canary}
+    stable = Track(f"{given.service}-stable", stable_image, replicas["stable"])
+    canary = Track(f"{given.service}-canary", canary_image, replicas["canary"])
     return RunPlan(**common, **guard, decided=True, week=week, weight=weight,
                    effective_weight=_effective(stable, canary, digest), split=split, stable=stable, canary=canary,
-                   hpa=Hpa(given.service, hpa_min, hpa_max),
+                   hpa=stable_hpa, canary_hpa=canary_hpa,
                    new_pods_deployment=canary.name if split["canary"] else stable.name,
-                   apply=True, remove_canary=weight == 100, warnings=_warnings(split, given.replicas, weight))
+                   apply=True, remove_canary=weight == 100, warnings=_warnings(split, size, weight))
 
 
 def _abort(common: dict[str, Any], objects: _Live, given: RunInputs, week: int, guard: dict[str, Any]) -> RunPlan:
-    """An abort applies nothing: the canary goes, stable and the HPA stay as they are."""
-    stable = _track(objects.stable, f"{given.service}-stable", given.service)
+    """An abort applies no template: stable, on the image it runs, takes the service's size (the pods both
+    tracks run, within the service's bounds) and its HPA, if there is one, the service's bounds; once stable
+    is ready the canary and its HPA go. So the service never has fewer ready pods than before the abort, and
+    its PodDisruptionBudget, counted over both tracks, holds."""
+    live = _track(objects.stable, f"{given.service}-stable", given.service)
+    stable = Track(live.name, live.image, max(live.replicas, _size(objects, given)) if live.image else 0)
     canary = Track(f"{given.service}-canary", "", 0)
+    hpa = Hpa(given.service, given.hpa_min, given.hpa_max) if objects.hpa else _hpa(None, given.service)
     return RunPlan(**common, **guard, decided=True, week=week, weight=0,
                    effective_weight=_effective(stable, canary, guard["digest"]),
                    split=split_replicas(given.replicas, 0), stable=stable, canary=canary,
-                   hpa=_hpa(objects.hpa, given.service), new_pods_deployment=stable.name, apply=False,
-                   remove_canary=True)
+                   hpa=hpa, canary_hpa=_hpa(None, f"{given.service}-canary"), new_pods_deployment=stable.name,
+                   apply=False, remove_canary=True)
 
 
 def _unchanged(common: dict[str, Any], objects: _Live, given: RunInputs, week: int, weight: int, *, decided: bool,
@@ -255,7 +308,8 @@ def _unchanged(common: dict[str, Any], objects: _Live, given: RunInputs, week: i
     return RunPlan(**common, decided=decided, allowed=allowed, forced=forced, refusal=refusal, message=message,
                    digest=digest, week=week, weight=weight, effective_weight=_effective(stable, canary, digest),
                    split=split_replicas(given.replicas, weight), stable=stable, canary=canary,
-                   hpa=_hpa(objects.hpa, given.service), new_pods_deployment="", apply=False, remove_canary=False,
+                   hpa=_hpa(objects.hpa, given.service), canary_hpa=_hpa(objects.canary_hpa, f"{given.service}-canary"),
+                   new_pods_deployment="", apply=False, remove_canary=False,
                    release=release, new_release=new_release, previous_stable=previous_stable)
 
 
@@ -300,20 +354,21 @@ def _warnings(split: Mapping[str, int], total: int, weight: int) -> tuple[str, .
 
 def _classify(live: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None, service: str, stable_name: str,
               canary_name: str) -> _Live:
-    """The stable and canary Deployments and the service's HPA among the live objects; others are ignored."""
+    """The stable and canary Deployments and their HPAs (``<service>``, ``<service>-canary``) among the live
+    objects; others are ignored."""
     if isinstance(live, Mapping):
         live = [live]
     if live is not None and (isinstance(live, (str, bytes)) or not isinstance(live, Sequence)):
         raise RunPlanError(f"run_plan: live must be a list of objects as k8s_info returns them, got {type(live).__name__}")
-    found: dict[str, Mapping[str, Any] | None] = {"stable": None, "canary": None, "hpa": None}
+    found: dict[str, Mapping[str, Any] | None] = {"stable": None, "canary": None, "hpa": None, "canary_hpa": None}
     for obj in live or []:
         if not isinstance(obj, Mapping):
             raise RunPlanError(f"run_plan: live must hold Kubernetes objects (mappings), got {type(obj).__name__}")
         name = (obj.get("metadata") or {}).get("name")
         spec = obj.get("spec") or {}
         if obj.get("kind") == "HorizontalPodAutoscaler" or "scaleTargetRef" in spec:
-            if name == service:
-                found["hpa"] = obj
+            if name in (service, canary_name):
+                found["hpa" if name == service else "canary_hpa"] = obj
         elif obj.get("kind", "Deployment") == "Deployment" and name in (stable_name, canary_name):
             found["stable" if name == stable_name else "canary"] = obj
     return _Live(**found)

@@ -68,12 +68,16 @@ def _now(*changes, drop=(), add=()):
 
 
 PDB = _obj("policy/v1", "PodDisruptionBudget", "finance-service", spec={"minAvailable": 3})
+CANARY_HPA = _obj("autoscaling/v2", "HorizontalPodAutoscaler", "finance-service-canary", spec={
+    "minReplicas": 6, "maxReplicas": 15,
+    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "finance-service-canary"}})
 
 
 def test_scope_lists_the_services_objects_in_restore_order_and_leaves_the_bookkeeping():
     labels = [f"{item['kind']}/{item['name']}" for item in SCOPE]
     assert labels == [
-        "Secret/finance-service-secrets", "HorizontalPodAutoscaler/finance-service", "Deployment/finance-service-stable",
+        "Secret/finance-service-secrets", "HorizontalPodAutoscaler/finance-service", "HorizontalPodAutoscaler/finance-service-canary",
+        "Deployment/finance-service-stable",
         "Deployment/finance-service-canary", "Service/finance-service", "PodDisruptionBudget/finance-service",
         "NetworkPolicy/finance-service", "PrometheusRule/finance-service",
     ]
@@ -99,6 +103,8 @@ def test_snapshot_keeps_the_scope_only_without_server_fields():
                      ["HorizontalPodAutoscaler/finance-service", "Deployment/finance-service-stable"], [],
                      id="week4-hpa-bounds-and-stable-restored"),
         pytest.param(_now(add=[PDB]), [], ["PodDisruptionBudget/finance-service"], id="pdb-created-by-the-run-deleted"),
+        pytest.param(_now(add=[CANARY_HPA]), [], ["HorizontalPodAutoscaler/finance-service-canary"],
+                     id="canary-hpa-created-by-the-run-deleted"),
         pytest.param(_now(_secret({"DATABASE_URL": NEW_SECRET_B64})), ["Secret/finance-service-secrets"], [],
                      id="secret-changed-restored"),
         pytest.param(_now(_secret({"DATABASE_URL": SECRET_B64, "EXTRA": "eA=="})), ["Secret/finance-service-secrets"], [],

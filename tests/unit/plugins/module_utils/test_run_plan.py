@@ -31,8 +31,10 @@ def record(state: str = rr.NONE, highest: int = 0, candidate: str = "", release:
     return rec
 
 
-def deployment(track: str, image: str, replicas: int, split: int | None = None) -> dict[str, Any]:
+def deployment(track: str, image: str, replicas: int, split: int | None = None, inventory: int | None = None) -> dict[str, Any]:
     annotations = {"vextrus.io/split-replicas": str(split)} if split is not None else {}
+    if inventory is not None:
+        annotations["vextrus.io/inventory-replicas"] = str(inventory)
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": f"{SVC}-{track}", "annotations": annotations},
             "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": SVC, "image": image}]}}}}
@@ -74,8 +76,10 @@ class Case(NamedTuple):
     expected: dict[str, Any]
 
 
-def weekly(weights: Any, n: int, split: tuple[int, int], hpa_bounds: tuple[int, int], last: int) -> Case:
-    """Week n of a table, 10 pods, HPA 10..25: week 1 starts release 2 of A over OLD, later weeks promote A."""
+def weekly(weights: Any, n: int, split: tuple[int, int], hpa_bounds: tuple[int, int], canary_bounds: tuple[int, int],
+           last: int) -> Case:
+    """Week n of a table, 10 pods, HPA 10..25: week 1 starts release 2 of A over OLD, later weeks promote A.
+    Each track's HPA bounds are the week's split of 10..25."""
     stable, canary = split
     final = n == last
     rec = PROMOTED_OLD if n == 1 else week_n(n)
@@ -86,37 +90,46 @@ def weekly(weights: Any, n: int, split: tuple[int, int], hpa_bounds: tuple[int, 
                           "stable": {"name": f"{SVC}-stable", "image": A if final else OLD, "replicas": stable},
                           "canary": {"name": f"{SVC}-canary", "image": "" if final else A, "replicas": canary},
                           "hpa": {"name": SVC, "min": hpa_bounds[0], "max": hpa_bounds[1]},
+                          "canary_hpa": {"name": f"{SVC}-canary", "min": canary_bounds[0], "max": canary_bounds[1]},
                           "new_pods_deployment": f"{SVC}-stable" if final else f"{SVC}-canary",
                           "build": False, "apply": True, "remove_canary": final, "release": 2,
                           "new_release": n == 1, "previous_stable": OLD if n == 1 else "", "warnings": []})
 
 
 WEEKS = [
-    weekly(THREE, 1, (8, 2), (8, 23), 3),
-    weekly(THREE, 2, (5, 5), (5, 20), 3),
-    weekly(THREE, 3, (10, 0), (10, 25), 3),
-    weekly(FOUR, 1, (9, 1), (9, 24), 4),
-    weekly(FOUR, 2, (7, 3), (7, 22), 4),
-    weekly(FOUR, 3, (4, 6), (4, 19), 4),
-    weekly(FOUR, 4, (10, 0), (10, 25), 4),
-    weekly(FIVE, 1, (9, 1), (9, 24), 5),     # 5 % of 10 pods is 0.5, rounded half up to one pod
-    weekly(FIVE, 2, (9, 1), (9, 24), 5),
-    weekly(FIVE, 3, (7, 3), (7, 22), 5),     # 2.5 rounds half up to 3
-    weekly(FIVE, 4, (5, 5), (5, 20), 5),
-    weekly(FIVE, 5, (10, 0), (10, 25), 5),
+    # table, week, split of 10 (stable, canary), stable HPA, canary HPA: the split of 10..25 (half up)
+    weekly(THREE, 1, (8, 2), (8, 20), (2, 5), 3),
+    weekly(THREE, 2, (5, 5), (5, 12), (5, 13), 3),     # 12.5 rounds half up to 13
+    weekly(THREE, 3, (10, 0), (10, 25), (0, 0), 3),
+    weekly(FOUR, 1, (9, 1), (9, 22), (1, 3), 4),       # 2.5 rounds half up to 3
+    weekly(FOUR, 2, (7, 3), (7, 17), (3, 8), 4),
+    weekly(FOUR, 3, (4, 6), (4, 10), (6, 15), 4),
+    weekly(FOUR, 4, (10, 0), (10, 25), (0, 0), 4),
+    weekly(FIVE, 1, (9, 1), (9, 24), (1, 1), 5),       # 5 % of 10 pods is 0.5, rounded half up to one pod
+    weekly(FIVE, 2, (9, 1), (9, 22), (1, 3), 5),
+    weekly(FIVE, 3, (7, 3), (7, 19), (3, 6), 5),       # 2.5 rounds half up to 3
+    weekly(FIVE, 4, (5, 5), (5, 12), (5, 13), 5),
+    weekly(FIVE, 5, (10, 0), (10, 25), (0, 0), 5),
 ]
 
 ABORT_AND_ROLLBACK = [
-    Case("abort at week 2: the canary goes, stable and the HPA stay as they are",
+    Case("abort at week 2: stable grows to the service's size and its HPA gets the service's bounds, the canary goes",
          week_n(3), in_progress(7, 3), inputs(week="ignored"), rr.ABORT,
          {"allowed": True, "digest": A, "week": 2, "weight": 0, "effective_weight": 0,
-          "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 7},
+          "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 10},
           "canary": {"name": f"{SVC}-canary", "image": "", "replicas": 0},
-          "hpa": {"name": SVC, "min": 7, "max": 22}, "new_pods_deployment": f"{SVC}-stable",
+          "hpa": {"name": SVC, "min": 10, "max": 25}, "new_pods_deployment": f"{SVC}-stable",
           "build": False, "apply": False, "remove_canary": True, "release": 2, "new_release": False}),
-    Case("abort after a first install: stable runs the candidate",
+    Case("abort when the HPAs have scaled the tracks: stable takes the size both run",
+         week_n(3), [deployment("stable", OLD, 14, 7), deployment("canary", A, 3, 3), hpa(7, 22)],
+         inputs(week="ignored"), rr.ABORT,
+         {"allowed": True, "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 17},
+          "hpa": {"name": SVC, "min": 10, "max": 25}, "canary_hpa": {"name": f"{SVC}-canary", "min": 0, "max": 0},
+          "remove_canary": True}),
+    Case("abort after a first install: stable runs the candidate, there is no HPA to change",
          record(rr.IN_PROGRESS, 1, A, 1), [deployment("stable", A, 9, 9), deployment("canary", A, 1, 1)],
          inputs(), rr.ABORT, {"allowed": True, "effective_weight": 100, "remove_canary": True,
+                              "stable": {"name": f"{SVC}-stable", "image": A, "replicas": 10},
                               "hpa": {"name": SVC, "min": 0, "max": 0}}),
     Case("rollback after a 3-week release: the previous stable digest at 100 %, week 3 (rollout_week 4 ignored)",
          record(rr.PROMOTED, 3, A, 2, previous_stable=OLD), [deployment("stable", A, 10, 10), hpa(10, 25)],
@@ -139,7 +152,8 @@ REFUSALS = [
          {"decided": True, "allowed": False, "forced": False, "digest": A, "week": 3, "weight": 60,
           "apply": False, "remove_canary": False, "new_pods_deployment": "", "release": 2,
           "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 9},
-          "canary": {"name": f"{SVC}-canary", "image": A, "replicas": 1}, "hpa": {"name": SVC, "min": 9, "max": 24}}),
+          "canary": {"name": f"{SVC}-canary", "image": A, "replicas": 1}, "hpa": {"name": SVC, "min": 9, "max": 24},
+          "canary_hpa": {"name": f"{SVC}-canary", "min": 0, "max": 0}}),
     Case("wrong digest: week 2 with a digest that is not the candidate", week_n(2), in_progress(9, 1),
          inputs(week=2, image=B), rr.WEEK, {"allowed": False, "digest": B, "new_release": False, "release": 2}),
     Case("failed release: week 2 again after its gate failed",
@@ -164,29 +178,34 @@ REFUSALS = [
 
 
 def small(replicas: int, hpa_max: int, n: int, split: tuple[int, int], share: int, bounds: tuple[int, int],
-          *warning: str, weights: Any = None) -> Case:
+          canary_bounds: tuple[int, int], *warning: str, weights: Any = None) -> Case:
     """Week n of a small service: the record and the live stable track as the week before left them."""
     rec = PROMOTED_OLD if n == 1 else week_n(n)
     return Case(f"{replicas} replica(s), week {n} of {weights or FOUR}", rec, [deployment("stable", OLD, replicas)],
                 inputs(weights, n, replicas=replicas, hpa_min=replicas, hpa_max=hpa_max, image=A if n == 1 else ""),
                 rr.WEEK, {"split": {"stable": split[0], "canary": split[1]}, "effective_weight": share,
-                          "hpa": {"name": SVC, "min": bounds[0], "max": bounds[1]}, "warnings": list(warning)})
+                          "hpa": {"name": SVC, "min": bounds[0], "max": bounds[1]},
+                          "canary_hpa": {"name": f"{SVC}-canary", "min": canary_bounds[0], "max": canary_bounds[1]},
+                          "warnings": list(warning)})
 
 
 SMALL = [
-    # replicas, HPA max, week, split (stable, canary), the new version's share, HPA bounds, what the warning says
-    small(1, 3, 1, (0, 1), 100, (1, 2), "1 replica cannot be split", "100 % of the traffic instead of 10 %"),
-    small(1, 1, 3, (0, 1), 100, (1, 1), "the canary takes the only pod and stable runs none"),
-    small(2, 6, 1, (1, 1), 50, (1, 5), "10 % of 2 pods is 0.2 pods, less than one", "50 % of the traffic instead of 10 %"),
-    small(2, 6, 2, (1, 1), 50, (1, 5)),      # 0.6 pods round to one: rounding, no warning
-    small(2, 6, 3, (1, 1), 50, (1, 5)),      # 1.2 pods round to one
-    small(2, 6, 1, (1, 1), 50, (1, 5), "90 % of 2 pods rounds to all 2: stable keeps 1 pod",
+    # replicas, HPA max, week, split (stable, canary), the new version's share, each track's HPA bounds (the
+    # week's split of replicas..max, at least one pod each), what the warning says
+    small(1, 3, 1, (0, 1), 100, (1, 2), (1, 1), "1 replica cannot be split", "100 % of the traffic instead of 10 %"),
+    small(1, 1, 3, (0, 1), 100, (1, 1), (1, 1), "the canary takes the only pod and stable runs none"),
+    small(2, 6, 1, (1, 1), 50, (1, 5), (1, 1), "10 % of 2 pods is 0.2 pods, less than one",
+          "50 % of the traffic instead of 10 %"),
+    small(2, 6, 2, (1, 1), 50, (1, 4), (1, 2)),      # 0.6 pods round to one: rounding, no warning; 1.8 of 6 to 2
+    small(2, 6, 3, (1, 1), 50, (1, 2), (1, 4)),      # 1.2 pods round to one; 3.6 of 6 to 4
+    small(2, 6, 1, (1, 1), 50, (1, 1), (1, 5), "90 % of 2 pods rounds to all 2: stable keeps 1 pod",
           "50 % of the traffic instead of 90 %", weights={1: 90, 2: 100}),
-    small(3, 9, 1, (2, 1), 33, (2, 8), "10 % of 3 pods is 0.3 pods, less than one", "33 % of the traffic instead of 10 %"),
-    small(3, 9, 2, (2, 1), 33, (2, 8)),      # 0.9 pods round to one
-    small(3, 9, 3, (1, 2), 67, (1, 7)),      # 1.8 pods round to two
-    small(4, 10, 1, (3, 1), 25, (3, 9), "10 % of 4 pods is 0.4 pods"),   # staging
-    small(4, 10, 3, (2, 2), 50, (2, 8)),     # 2.4 pods round to two
+    small(3, 9, 1, (2, 1), 33, (2, 8), (1, 1), "10 % of 3 pods is 0.3 pods, less than one",
+          "33 % of the traffic instead of 10 %"),
+    small(3, 9, 2, (2, 1), 33, (2, 6), (1, 3)),      # 0.9 pods round to one; 2.7 of 9 to 3
+    small(3, 9, 3, (1, 2), 67, (1, 4), (2, 5)),      # 1.8 pods round to two; 5.4 of 9 to 5
+    small(4, 10, 1, (3, 1), 25, (3, 9), (1, 1), "10 % of 4 pods is 0.4 pods"),   # staging
+    small(4, 10, 3, (2, 2), 50, (2, 4), (2, 6)),     # 2.4 pods round to two
 ]
 
 FIRST_INSTALL = [
@@ -195,7 +214,8 @@ FIRST_INSTALL = [
          {"allowed": True, "digest": A, "new_release": True, "release": 1, "previous_stable": "",
           "stable_image_now": "", "effective_weight": 100, "build": False, "apply": True,
           "stable": {"name": f"{SVC}-stable", "image": A, "replicas": 9},
-          "canary": {"name": f"{SVC}-canary", "image": A, "replicas": 1}, "hpa": {"name": SVC, "min": 9, "max": 24}}),
+          "canary": {"name": f"{SVC}-canary", "image": A, "replicas": 1}, "hpa": {"name": SVC, "min": 9, "max": 22},
+          "canary_hpa": {"name": f"{SVC}-canary", "min": 1, "max": 3}}),
     Case("first install, week 1 builds: undecided until the digest is known", record(), [], inputs(), rr.WEEK,
          {"build": True, "decided": False, "allowed": False, "apply": False, "remove_canary": False, "digest": "",
           "release": 0, "stable": {"name": f"{SVC}-stable", "image": "", "replicas": 0},
@@ -209,21 +229,45 @@ FIRST_INSTALL = [
 ]
 
 HPA = [
-    Case("the HPA's count is kept: same split, within the bounds", week_n(2),
-         [deployment("stable", OLD, 12, 7), deployment("canary", A, 3, 3)], inputs(week=2), rr.WEEK,
-         {"stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 12}, "hpa": {"name": SVC, "min": 7, "max": 22},
-          "effective_weight": 20}),
-    Case("a new split resets the count", week_n(3), [deployment("stable", OLD, 12, 7)], inputs(week=3),
-         rr.WEEK, {"stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 4}, "hpa": {"name": SVC, "min": 4, "max": 19}}),
-    Case("a count beyond the bounds is not kept", week_n(2), [deployment("stable", OLD, 30, 7)],
-         inputs(week=2), rr.WEEK, {"stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 7}}),
+    # the split under autoscaling: the size a week splits is what both tracks run now (their HPAs' choice),
+    # within the service's bounds; counts within each track's bounds and the weight are kept
+    Case("the HPAs' counts are kept: same images, within each track's bounds, the canary within one pod of 30 %",
+         week_n(2), [deployment("stable", OLD, 12, 7), deployment("canary", A, 5, 3)], inputs(week=2), rr.WEEK,
+         {"split": {"stable": 12, "canary": 5}, "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 12},
+          "canary": {"name": f"{SVC}-canary", "image": A, "replicas": 5}, "hpa": {"name": SVC, "min": 7, "max": 17},
+          "canary_hpa": {"name": f"{SVC}-canary", "min": 3, "max": 8}, "effective_weight": 29}),
+    Case("a canary that fell behind the weight is split again from the service's size (the HPAs' total)",
+         week_n(2), [deployment("stable", OLD, 14, 7), deployment("canary", A, 3, 3)], inputs(week=2), rr.WEEK,
+         {"split": {"stable": 12, "canary": 5}, "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 12},
+          "canary": {"name": f"{SVC}-canary", "image": A, "replicas": 5}}),
+    Case("a new week moves pods between the tracks and keeps the size the HPAs chose", week_n(3),
+         [deployment("stable", OLD, 12, 7), deployment("canary", A, 5, 3)], inputs(week=3),
+         rr.WEEK, {"split": {"stable": 7, "canary": 10}, "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 7},
+                   "canary": {"name": f"{SVC}-canary", "image": A, "replicas": 10},
+                   "hpa": {"name": SVC, "min": 4, "max": 10}, "canary_hpa": {"name": f"{SVC}-canary", "min": 6, "max": 15}}),
+    Case("the inventory's replicas changed since the last run (4 -> 10): the operator's size, not the HPAs'",
+         week_n(2), [deployment("stable", OLD, 3, 3, inventory=4), deployment("canary", A, 1, 1, inventory=4)],
+         inputs(week=2), rr.WEEK, {"split": {"stable": 7, "canary": 3},
+                                   "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 7}}),
+    Case("the same inventory replicas as the last run: the size the HPAs chose", week_n(2),
+         [deployment("stable", OLD, 12, 7, inventory=10), deployment("canary", A, 5, 3, inventory=10)],
+         inputs(week=2), rr.WEEK, {"stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 12}}),
+    Case("a size beyond the service's bounds is brought within them", week_n(2), [deployment("stable", OLD, 30, 7)],
+         inputs(week=2), rr.WEEK, {"split": {"stable": 17, "canary": 8},
+                                   "stable": {"name": f"{SVC}-stable", "image": OLD, "replicas": 17}}),
+    Case("week 4 gives stable the whole size the HPAs chose, and there is no canary HPA", week_n(4),
+         [deployment("stable", OLD, 8, 4), deployment("canary", A, 12, 6)], inputs(week=4), rr.WEEK,
+         {"split": {"stable": 20, "canary": 0}, "stable": {"name": f"{SVC}-stable", "image": A, "replicas": 20},
+          "hpa": {"name": SVC, "min": 10, "max": 25}, "canary_hpa": {"name": f"{SVC}-canary", "min": 0, "max": 0}}),
     Case("the minimum never falls below 1, the maximum never below the minimum", week_n(3), [],
          inputs(week=3, replicas=3, hpa_min=3, hpa_max=3), rr.WEEK,
-         {"split": {"stable": 1, "canary": 2}, "hpa": {"name": SVC, "min": 1, "max": 1}}),
+         {"split": {"stable": 1, "canary": 2}, "hpa": {"name": SVC, "min": 1, "max": 1},
+          "canary_hpa": {"name": f"{SVC}-canary", "min": 2, "max": 2}}),
     Case("a stable image set in the inventory overrides the live one below 100 %", week_n(2),
          [deployment("stable", OLD, 7, 7)], inputs(week=2, stable_image=B), rr.WEEK,
          {"stable": {"name": f"{SVC}-stable", "image": B, "replicas": 7}, "stable_image_now": OLD}),
 ]
+
 
 CASES = WEEKS + ABORT_AND_ROLLBACK + REFUSALS + SMALL + FIRST_INSTALL + HPA
 
