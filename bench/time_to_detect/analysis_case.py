@@ -16,23 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-import docker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchkit  # the bench folder's shared helpers (bench/benchkit.py)
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-FAULTS = ROOT / "tests" / "fixtures" / "faults"
 FAULT = "errors-10pct"
 REPOSITORY = "vextrus-bench/finance"
 GOAL_SECONDS = 60
@@ -51,53 +43,16 @@ class Row:
     said: str
 
 
-def week(number: int, namespace: str, work: Path, extra: dict[str, Any]) -> tuple[dict[str, Any] | None, float, str]:
-    """ansible-playbook -i inventories/local playbooks/week<N>.yml with the report in its own directory."""
-    reports = work / f"{namespace}-week{number}"
-    reports.mkdir(parents=True)
-    variables = {"deploy_namespace": namespace, "deploy_repository": REPOSITORY, "rollout_report_dir": str(reports),
-                 "deploy_local_vault_file": str(work / "vault" / "local.yml"),
-                 "deploy_local_vault_password_file": str(work / "vault" / "password"), **extra}
-    started = time.monotonic()
-    proc = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "local"), str(ROOT / "playbooks" / f"week{number}.yml"),
-         "-e", json.dumps(variables)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-        env=benchkit.ansible_env(),
-    )
-    seconds = time.monotonic() - started
-    found = sorted(reports.glob("*.json"))
-    last = proc.stdout.strip().splitlines()[-3:] if proc.stdout.strip() else [proc.stderr.strip()[-300:]]
-    return (json.loads(found[-1].read_text()) if found else None), seconds, " ".join(last)
-
-
-def fault_image(good: str) -> str:
-    """The fault fixture on top of the good image, pushed; by digest."""
-    repository, tag = good.split("@", 1)[0], f"fault-{FAULT}"
-    engine = docker.from_env(timeout=300)
-    try:
-        user = engine.images.pull(good).attrs["Config"].get("User") or "0"
-        image, _ = engine.images.build(path=str(FAULTS), buildargs={"BASE": good, "FAULT": FAULT, "RUN_AS": user},
-                                       tag=f"{repository}:{tag}", rm=True, forcerm=True)
-        for line in engine.images.push(repository, tag=tag, stream=True, decode=True):
-            if "error" in line:
-                raise SystemExit(f"time_to_detect: push of {repository}:{tag} failed: {line['error']}")
-        image.reload()
-        return next(d for d in image.attrs["RepoDigests"] if d.startswith(f"{repository}@"))
-    finally:
-        engine.close()
-
-
 def measure(method: str, analysis: bool, good: str, faulty: str, work: Path) -> Row:
     namespace = f"vx-bench-ttd-{'analysis' if analysis else 'smoke'}-{uuid.uuid4().hex[:6]}"
     real_node = {"rollout_analysis_enabled": analysis,
                  "resource_apply_resources": {"requests": {"cpu": "50m", "memory": "96Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}}
     try:
-        report, _seconds, said = week(1, namespace, work, {**real_node, "rollout_image": good})
+        report, _seconds, said = benchkit.run_week(1, namespace, work, {**real_node, "rollout_image": good}, REPOSITORY)
         if not report or report["verdict"] != "PASS":
             raise SystemExit(f"time_to_detect: week 1 of the good image did not pass in {namespace}: {said}")
         log(f"{method}: week 2 of {faulty} in {namespace}")
-        report, seconds, said = week(2, namespace, work, {**real_node, "rollout_image": faulty, "rollout_force": True})
+        report, seconds, said = benchkit.run_week(2, namespace, work, {**real_node, "rollout_image": faulty, "rollout_force": True}, REPOSITORY)
         if not report:
             raise SystemExit(f"time_to_detect: week 2 wrote no report: {said}")
         gate = float((report.get("gate") or {}).get("elapsed") or 0)
@@ -117,13 +72,13 @@ def main() -> int:
         build_ns = f"vx-bench-ttd-build-{uuid.uuid4().hex[:6]}"
         log(f"building the example service with the chain (week 1 in {build_ns})")
         try:
-            report, _seconds, said = week(1, build_ns, work, {"rollout_image": "", "rollout_analysis_enabled": False})
+            report, _seconds, said = benchkit.run_week(1, build_ns, work, {"rollout_image": "", "rollout_analysis_enabled": False}, REPOSITORY)
         finally:
             benchkit.kubectl("time_to_detect", "delete", "namespace", build_ns, "--wait=false", check=False)
         if not report or report["verdict"] != "PASS":
             raise SystemExit(f"time_to_detect: the example service's week 1 did not pass: {said}")
         good = report["image"]
-        faulty = fault_image(good)
+        faulty = benchkit.fault_image("time_to_detect", good, FAULT)
         log(f"good image {good}; with the fault {FAULT}: {faulty}")
         rows = [measure("(d) the chain, traffic analysis", True, good, faulty, work),
                 measure("(e) the chain, smoke test alone", False, good, faulty, work)]
