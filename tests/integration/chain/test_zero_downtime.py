@@ -18,7 +18,7 @@ from chainkit import REAL_NODE, track_state
 from loadkit import service_load, transitions, week_passes
 
 FIVE_PODS = {**REAL_NODE, "rollout_analysis_enabled": False, "deploy_replicas": 5, "deploy_hpa_min": 5, "deploy_hpa_max": 10,
-             # CPU enough that the HPA does not chase the load (its own test: test_hpa_live)
+             # CPU enough that the HPA does not chase the load (its own tests: test_autoscaling)
              "resource_apply_resources": {"requests": {"cpu": "100m", "memory": "96Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}}
 PDB_MIN_AVAILABLE = 3  # 50 % of 5, rounded up
 RATE = 30
