@@ -202,6 +202,7 @@ ANALYSIS_LOAD_OPTIONS = {
     },
     "headers": {"type": "dict", "default": {}, "no_log": True},
     "timeout": {"type": "float", "default": 5.0},
+    "warmup": {"type": "float", "default": 15.0},
     "vegeta": {"type": "str", "default": "vegeta"},
 }
 

@@ -17,7 +17,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -54,6 +57,7 @@ class LoadSpec:
     max_seconds: float = 600.0
     vegeta: str = "vegeta"
     keepalive: bool = False
+    warmup: float = 0.0
 
 
 def load_spec(options: Mapping[str, Any], *, max_seconds: float) -> LoadSpec:
@@ -85,7 +89,45 @@ def load_spec(options: Mapping[str, Any], *, max_seconds: float) -> LoadSpec:
         raise LoadError(f"load.rate must be at least 1 request a second, got {rate}")
     timeout = float(options.get("timeout") or 5.0)
     return LoadSpec(targets=targets, rate=rate, headers=headers, timeout=timeout, max_seconds=max_seconds,
-                    vegeta=str(options.get("vegeta") or "vegeta"))
+                    vegeta=str(options.get("vegeta") or "vegeta"), warmup=float(options.get("warmup") or 0.0))
+
+
+def _answers(target: Target, headers: Mapping[str, str], timeout: float) -> bool:
+    """Whether one request to target is answered 2xx or 3xx (no proxy from the environment)."""
+    request = urllib.request.Request(target.url, method=target.method, headers={**headers, **target.headers},
+                                     data=target.body.encode() if target.body else None)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+    try:
+        with opener.open(request, timeout=timeout) as answer:
+            return 200 <= answer.status < 400
+    except urllib.error.HTTPError as exc:
+        return 300 <= exc.code < 400
+    except (OSError, ValueError):
+        return False
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def warm_up(spec: LoadSpec, *, in_a_row: int = 3, clock: Callable[[], float] = time.monotonic,
+            sleep: Callable[[float], None] = time.sleep) -> bool:
+    """Asks each target once a second until every one answered 2xx/3xx ``in_a_row`` times running, at most
+    ``spec.warmup`` seconds; whether they did."""
+    if spec.warmup <= 0:
+        return True
+    deadline = clock() + spec.warmup
+    streak = {target.url: 0 for target in spec.targets}
+    while True:
+        for target in spec.targets:
+            if streak[target.url] < in_a_row:
+                streak[target.url] = streak[target.url] + 1 if _answers(target, spec.headers, min(spec.timeout, 2.0)) else 0
+        if all(count >= in_a_row for count in streak.values()):
+            return True
+        if clock() >= deadline:
+            return False
+        sleep(1.0)
 
 
 def targets_text(spec: LoadSpec) -> str:
@@ -140,6 +182,7 @@ class LoadRun:
     def __init__(self, spec: LoadSpec) -> None:
         self.spec = spec
         self.summary: dict[str, Any] = {}
+        self.warmed_up = False
         self._dir = ""
         self._vegeta = ""  # the binary, as found on PATH when the load starts
         self._process: subprocess.Popen | None = None
@@ -149,6 +192,7 @@ class LoadRun:
         if not self._vegeta:
             raise LoadError(f"the load generator {self.spec.vegeta!r} was not found on PATH; install vegeta "
                             "(the local cluster builds it into .local/bin) or set load.vegeta to its path")
+        self.warmed_up = warm_up(self.spec)
         self._dir = tempfile.mkdtemp(prefix="vextrus-load-")
         targets = os.path.join(self._dir, "targets.json")
         fd = os.open(targets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -170,6 +214,9 @@ class LoadRun:
     def __exit__(self, *exc: Any) -> None:
         try:
             self.summary = self._stop()
+            if not self.warmed_up:
+                self.summary["errors"] = [f"the targets did not answer 2xx/3xx three times running within {self.spec.warmup:g} s "
+                                          "before the load; it started anyway", *self.summary.get("errors", [])]
         finally:
             self._cleanup()
 

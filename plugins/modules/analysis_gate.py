@@ -279,6 +279,15 @@ options:
         description: Seconds one request may take.
         type: float
         default: 5.0
+      warmup:
+        description:
+          - At most this many seconds before the load starts, asking each target once a second until it answers
+            2xx or 3xx three times in a row. A Service whose ClusterIP the node proxies have not caught up with yet
+            (a first install, an address freed by a deleted Service moments ago) refuses or reaches the wrong
+            pods for a moment; that is the proxy's, not the release's. After the time the load starts anyway.
+          - V(0) starts at once.
+        type: float
+        default: 15.0
       vegeta:
         description: The vegeta binary, a name on C(PATH) or a path.
         type: str

@@ -6,7 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import stat
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.load import (
     load_spec,
     summarise,
     targets_text,
+    warm_up,
 )
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-token"
@@ -122,3 +126,55 @@ def test_no_vegeta_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     with pytest.raises(LoadError, match="'vegeta' was not found on PATH; install vegeta"):
         with LoadRun(LoadSpec(targets=[Target("http://x/")])):
             pass
+
+
+class _Flaky(BaseHTTPRequestHandler):
+    """Answers 503 to the first ``failures`` requests, then 200; counts them and the Authorization it saw."""
+
+    failures = 0
+    seen: list[str] = []
+
+    def do_GET(self) -> None:
+        _Flaky.seen.append(self.headers.get("Authorization", ""))
+        status = 503 if len(_Flaky.seen) <= _Flaky.failures else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky_server() -> Iterator[str]:
+    _Flaky.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/health"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_warm_up_waits_for_three_answers_in_a_row(flaky_server: str) -> None:
+    _Flaky.failures = 2
+    spec = LoadSpec(targets=[Target(flaky_server)], headers={"Authorization": TOKEN}, warmup=30)
+    assert warm_up(spec, sleep=lambda _s: None) is True
+    # two refused, then three answered; the common headers go with every request
+    assert _Flaky.seen == [TOKEN] * 5
+
+
+def test_the_warm_up_gives_up_after_its_time_and_says_so(flaky_server: str) -> None:
+    _Flaky.failures = 1000
+    now = [0.0]
+    spec = LoadSpec(targets=[Target(flaky_server)], warmup=3)
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    assert warm_up(spec, clock=lambda: now[0], sleep=sleep) is False
+    assert len(_Flaky.seen) == 4  # at 0, 1, 2 and 3 s
+
+
+def test_no_warm_up_asks_nothing() -> None:
+    assert warm_up(LoadSpec(targets=[Target("http://127.0.0.1:9/")], warmup=0)) is True

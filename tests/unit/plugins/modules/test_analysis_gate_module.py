@@ -140,7 +140,7 @@ def test_the_load_runs_while_measuring_with_a_token_minted_from_the_secret(fake_
 
     fake_prometheus.answer = answer
     # the stand-in waits for SIGINT, so the analysis (2 rounds) ends the attack
-    result = run_main(args(fake_prometheus, load={"rate": 30, "targets": [{"url": "http://10.96.0.9:80/api/v1/accounts"}]},
+    result = run_main(args(fake_prometheus, load={"rate": 30, "warmup": 0, "targets": [{"url": "http://10.96.0.9:80/api/v1/accounts"}]},
                            bearer_token_secret={"namespace": "vx", "name": "finance-service-secrets", "key": "JWT_SECRET",
                                                 "claims": {"sub": "load"}}), capsys)
     assert result["verdict"] == "PASS"
