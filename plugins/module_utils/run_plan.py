@@ -12,12 +12,11 @@ canary, the release number and the last week of the week table.
 The split under autoscaling: each track has its own HPA while a canary runs (``<service>`` scales
 stable, ``<service>-canary`` the canary), with the week's split of the service's bounds, so both grow
 and shrink with the same per-pod load and the canary's share stays near the week's weight. The size a
-week splits is the pods both tracks run now (what their HPAs chose; the inventory's replicas on a first
-install and when they changed since the last run), within the service's bounds, so a week moves pods between the tracks but leaves the
-service's capacity as the HPAs made it: nothing for them to undo. A run that finds the tracks within
-their bounds and the canary within one pod of the weight keeps their counts (a week run again writes
-no replicas). It is pure: it reads and
-writes nothing and calls no API.
+week splits is the pods both tracks run now (what their HPAs chose; the inventory's replicas on a
+first install and when they changed since the last run), within the service's bounds, so a week moves
+pods between the tracks but leaves the service's capacity as the HPAs made it. A run that finds the
+tracks within their bounds and the canary within one pod of the weight keeps their counts (a week run
+again asks for the replicas the HPAs chose). It is pure: it reads and writes nothing and calls no API.
 
 The plan carries the guard decision's keys (allowed, digest, week, new_release, forced, refusal,
 message, previous_stable) plus ``last_week``, so it serves as the decision when the run is recorded.
@@ -267,7 +266,7 @@ def _change(common: dict[str, Any], objects: _Live, given: RunInputs, week: int,
     replicas = split
     live_stable, live_canary = _replicas(objects.stable), _replicas(objects.canary)
     # the tracks already run this week's images within their bounds and the canary within one pod of the
-    # weight: keep the counts the HPAs chose (a week run again writes no replicas)
+    # weight: keep the counts the HPAs chose (a week run again asks for what they chose)
     if (split["canary"] and live_canary and not _inventory_changed(objects, given)
             and _image(objects.canary, given.service) == canary_image
             and _image(objects.stable, given.service) == stable_image

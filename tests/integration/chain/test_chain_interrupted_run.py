@@ -33,8 +33,10 @@ from chainkit import (
 LEASE = f"{SERVICE}-rollout"
 SNAPSHOT = f"{SERVICE}-rollout-snapshot"
 LEASE_TTL = 20
-# the killed run's ceiling of the service (the local inventory's is 6); the HPA gets it minus the canary pods
+# the killed run's ceiling of the service (the local inventory's is 6); at week 2 (30 %) the stable HPA gets the
+# stable part of its split: 12 -> 8 stable + 4 canary (the inventory's 6 -> 4 + 2)
 KILLED_HPA_MAX = 12
+KILLED_STABLE_HPA_MAX, WEEK2_STABLE_HPA_MAX = 8, 4
 
 
 def _record(api: client.ApiClient, ns: str) -> dict[str, Any]:
@@ -83,7 +85,8 @@ def test_a_run_killed_after_the_hpa_apply_is_reported_and_undone_by_the_next_run
     assert week1.rc == 0, week1.tail()
     before = service_objects(k8s_client, ns)
     _, split = expected_split(2)
-    killed_hpa, week2_hpa = KILLED_HPA_MAX - split["canary"], local_profile()["deploy_hpa_max"] - split["canary"]
+    assert local_profile()["deploy_hpa_max"] == 6, "WEEK2_STABLE_HPA_MAX is the stable part of 6 at 30 %"
+    killed_hpa, week2_hpa = KILLED_STABLE_HPA_MAX, WEEK2_STABLE_HPA_MAX
 
     # week 2 with a higher HPA ceiling, killed the moment the HPA shows it
     killed_dir = tmp_path / "week2-killed"
