@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, vextrus platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters dry_run_changed, dry_run_resources, apply_calls and manifest_names; documentation in the .yml
+"""Filters dry_run_changed, dry_run_resources, apply_calls, manifest_names and without_replicas; documentation in the .yml
 of each name.
 
 Its module_utils are imported when a filter is called, not when this file is loaded
@@ -42,6 +42,14 @@ def manifest_names(manifests: Any) -> str:
     return dry.manifest_names(manifests)
 
 
+def without_replicas(manifests: Any) -> list[dict[str, Any]]:
+    from ansible_collections.vextrus.deploy.plugins.module_utils import dry_run as dry
+
+    if not isinstance(manifests, list):
+        raise AnsibleFilterError(f"without_replicas expects a list of manifests, got {type(manifests).__name__}")
+    return dry.without_replicas(manifests)
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -49,4 +57,5 @@ class FilterModule:
             "dry_run_resources": dry_run_resources,
             "apply_calls": apply_calls,
             "manifest_names": manifest_names,
+            "without_replicas": without_replicas,
         }

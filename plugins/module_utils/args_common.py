@@ -170,6 +170,20 @@ def write_objects_argspec() -> dict:
     return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(WRITE_OBJECTS_ARG_SPEC)}
 
 
+# track_replicas' own options (+ kubernetes.core.k8s_auth_options)
+TRACK_REPLICAS_ARG_SPEC = {
+    "namespace": {"type": "str", "required": True},
+    "plan": {"type": "dict", "required": True},
+    "counts": {"type": "bool", "default": True},
+    "take_over_from": {"type": "str", "default": ""},
+    "field_manager": {"type": "str", "default": "vextrus-deploy-replicas"},
+}
+
+
+def track_replicas_argspec() -> dict:
+    return {**copy.deepcopy(K8S_CONNECTION_ARG_SPEC), **copy.deepcopy(TRACK_REPLICAS_ARG_SPEC)}
+
+
 # analysis_gate's options (documented in the module)
 ANALYSIS_CHECK_OPTIONS = {
     "name": {"type": "str", "required": True},

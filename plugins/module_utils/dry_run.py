@@ -86,6 +86,18 @@ def apply_calls(manifests: Sequence[Mapping[str, Any]], per_object: bool = False
     return [manifests] if manifests else []
 
 
+def without_replicas(manifests: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The manifests as the apply writes them: every Deployment without ``spec.replicas``, which the HPAs own
+    between runs and track_replicas writes where the run plan changes it; the other manifests as they are."""
+    written = []
+    for manifest in manifests or []:
+        if manifest.get("kind") == "Deployment" and "replicas" in (manifest.get("spec") or {}):
+            spec = {key: value for key, value in manifest["spec"].items() if key != "replicas"}
+            manifest = {**manifest, "spec": spec}
+        written.append(dict(manifest))
+    return written
+
+
 def manifest_names(manifests: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> str:
     """``Kind/name`` of a manifest, or of each manifest of a list joined with ``, ``: the label of an
     item of ``apply_calls``."""

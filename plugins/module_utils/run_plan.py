@@ -53,6 +53,7 @@ REPLICAS_ANNOTATION = "vextrus.io/inventory-replicas"
 REQUIRED_INPUTS = ("service", "replicas", "hpa_min", "hpa_max", "weights")
 OPTIONAL_INPUTS = {"week": 1, "image": "", "built_digest": "", "force": False, "command": "ansible-playbook",
                    "stable_image": ""}
+_TRACKS = ("stable", "canary")
 _SERVICE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,54}[a-z0-9])?$")
 
 
@@ -154,6 +155,9 @@ class RunPlan:
     new_release: bool
     previous_stable: str
     weights: dict[int, int]
+    basis: dict[str, dict[str, Any]]
+    size_bounds: dict[str, int]
+    resize: bool = False
     warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -195,7 +199,8 @@ def plan_run(record: Mapping[str, Any], live: Sequence[Mapping[str, Any]] | Mapp
     stable_now = _image(objects.stable, given.service)
     build = action == WEEK and week == 1 and not given.image
     common = {"action": action, "last_week": last_week, "weights": given.weights, "stable_image_now": stable_now,
-              "canary_exists": objects.canary is not None, "build": build}
+              "canary_exists": objects.canary is not None, "build": build, "basis": _basis(objects),
+              "size_bounds": {"min": given.hpa_min, "max": given.hpa_max}}
 
     if build and not given.built_digest:
         weight = given.weights[week]
@@ -263,23 +268,31 @@ def _change(common: dict[str, Any], objects: _Live, given: RunInputs, week: int,
     stable_hpa, canary_hpa = _bounds(given, weight)
     stable_image = digest if weight == 100 else (given.stable_image or common["stable_image_now"] or digest)
     canary_image = digest if split["canary"] else ""
-    replicas = split
-    live_stable, live_canary = _replicas(objects.stable), _replicas(objects.canary)
-    # the tracks already run this week's images within their bounds and the canary within one pod of the
-    # weight: keep the counts the HPAs chose (a week run again asks for what they chose)
-    if (split["canary"] and live_canary and not _inventory_changed(objects, given)
-            and _image(objects.canary, given.service) == canary_image
-            and _image(objects.stable, given.service) == stable_image
-            and _within(live_stable, stable_hpa) and _within(live_canary, canary_hpa)
-            and abs(100 * live_canary - weight * (live_stable + live_canary)) <= 100):
-        replicas = {"stable": live_stable, "canary": live_canary}
+    resize = _inventory_changed(objects, given)
+    # the tracks already run this week's images: keep the counts the HPAs chose when the rule allows it
+    same_images = (_image(objects.canary, given.service) == canary_image
+                   and _image(objects.stable, given.service) == stable_image)
+    replicas = _counts(_replicas(objects.stable), _replicas(objects.canary), size, weight, stable_hpa, canary_hpa,
+                       keep=same_images and not resize)
     stable = Track(f"{given.service}-stable", stable_image, replicas["stable"])
     canary = Track(f"{given.service}-canary", canary_image, replicas["canary"])
     return RunPlan(**common, **guard, decided=True, week=week, weight=weight,
                    effective_weight=_effective(stable, canary, digest), split=split, stable=stable, canary=canary,
                    hpa=stable_hpa, canary_hpa=canary_hpa,
                    new_pods_deployment=canary.name if split["canary"] else stable.name,
-                   apply=True, remove_canary=weight == 100, warnings=_warnings(split, size, weight))
+                   apply=True, remove_canary=weight == 100, resize=resize, warnings=_warnings(split, size, weight))
+
+
+def _counts(stable: int, canary: int, size: int, weight: int, stable_hpa: Hpa, canary_hpa: Hpa, *,
+            keep: bool) -> dict[str, int]:
+    """Each track's replicas for ``weight``: the split of ``size``, or, with ``keep``, the counts the tracks
+    run when both are within their HPA's bounds and the canary within one pod of the weight (a week run
+    again asks for what the HPAs chose)."""
+    split = split_replicas(size, weight)
+    if (keep and split["canary"] and canary and _within(stable, stable_hpa) and _within(canary, canary_hpa)
+            and abs(100 * canary - weight * (stable + canary)) <= 100):
+        return {"stable": stable, "canary": canary}
+    return split
 
 
 def _abort(common: dict[str, Any], objects: _Live, given: RunInputs, week: int, guard: dict[str, Any]) -> RunPlan:
@@ -295,7 +308,7 @@ def _abort(common: dict[str, Any], objects: _Live, given: RunInputs, week: int, 
                    effective_weight=_effective(stable, canary, guard["digest"]),
                    split=split_replicas(given.replicas, 0), stable=stable, canary=canary,
                    hpa=hpa, canary_hpa=_hpa(None, f"{given.service}-canary"), new_pods_deployment=stable.name,
-                   apply=False, remove_canary=True)
+                   apply=False, remove_canary=True, resize=_inventory_changed(objects, given))
 
 
 def _unchanged(common: dict[str, Any], objects: _Live, given: RunInputs, week: int, weight: int, *, decided: bool,
@@ -310,6 +323,59 @@ def _unchanged(common: dict[str, Any], objects: _Live, given: RunInputs, week: i
                    hpa=_hpa(objects.hpa, given.service), canary_hpa=_hpa(objects.canary_hpa, f"{given.service}-canary"),
                    new_pods_deployment="", apply=False, remove_canary=False,
                    release=release, new_release=new_release, previous_stable=previous_stable)
+
+
+def track_counts(plan: Mapping[str, Any], live: Mapping[str, int],
+                 expected: Mapping[str, int] | None = None) -> dict[str, int]:
+    """The replicas each existing track should have now, as the run writes them apart from its apply.
+
+    ``plan`` is a RunPlan's ``as_dict()``, ``live`` the tracks that exist now (``stable``/``canary`` -> the
+    replicas read now), ``expected`` the counts the tracks should still have (default: the plan's
+    ``basis``, the counts it was made from). While no track moved from ``expected``, or when the plan
+    resizes the service (an inventory change), the answer is the plan's counts. A track that moved was
+    scaled by its HPA after the plan read it: the plan's rule is applied again to the counts the HPAs
+    chose (the abort's: stable takes the service's size; a week's: the split of the pods both tracks run,
+    or the counts kept when within the bounds and one pod of the weight), so the run never writes back a
+    count the HPA has just replaced. Tracks the plan leaves at 0 (the canary at 100 % or on an abort,
+    removed once stable is ready) keep their count.
+    """
+    planned = {track: int(plan[track]["replicas"]) for track in _TRACKS}
+    wanted = {track: planned[track] for track in live if planned[track] > 0}
+    if expected is None:
+        expected = {track: int(seen["replicas"]) for track, seen in (plan.get("basis") or {}).items()}
+    if plan.get("resize") or all(live[track] == expected[track] for track in live if track in expected):
+        return wanted
+    # a track this run created counts with the replicas it was created for
+    now = {track: int(live[track]) if track in expected else planned[track] for track in _TRACKS if track in live}
+    bounds = plan["size_bounds"]
+    size = min(max(sum(now.values()), int(bounds["min"])), int(bounds["max"]))
+    if plan["action"] == ABORT:
+        counts = {"stable": max(now.get("stable", 0), size), "canary": now.get("canary", 0)}
+    else:
+        counts = _counts(now.get("stable", 0), now.get("canary", 0), size, int(plan["weight"]),
+                         _hpa_of(plan["hpa"]), _hpa_of(plan["canary_hpa"]), keep=True)
+    return {track: counts[track] for track in wanted}
+
+
+def replicas_owners(deployment: Mapping[str, Any] | None) -> list[str]:
+    """The field managers that own a Deployment's ``spec.replicas`` (its managedFields), sorted."""
+    owners = set()
+    for entry in ((deployment or {}).get("metadata") or {}).get("managedFields") or []:
+        fields = (entry.get("fieldsV1") or {}).get("f:spec") or {}
+        if "f:replicas" in fields:
+            owners.add(str(entry.get("manager") or ""))
+    return sorted(owners)
+
+
+def _basis(objects: _Live) -> dict[str, dict[str, Any]]:
+    """The tracks that exist as the plan read them: name, replicas and the managers that own the replicas."""
+    return {track: {"name": (deployment.get("metadata") or {}).get("name", ""), "replicas": _replicas(deployment),
+                    "owners": replicas_owners(deployment)}
+            for track, deployment in (("stable", objects.stable), ("canary", objects.canary)) if deployment is not None}
+
+
+def _hpa_of(bounds: Mapping[str, Any]) -> Hpa:
+    return Hpa(str(bounds.get("name", "")), int(bounds["min"]), int(bounds["max"]))
 
 
 def _effective(stable: Track, canary: Track, digest: str) -> int:

@@ -10,6 +10,7 @@ from ansible_collections.vextrus.deploy.plugins.filter.dry_run import (
     dry_run_changed,
     dry_run_resources,
     manifest_names,
+    without_replicas,
 )
 
 SERVICE = {"kind": "Service", "metadata": {"name": "svc"}}
@@ -19,7 +20,8 @@ DRY_RUN = {"result": {"results": [{"changed": True, "result": SERVICE}, {"change
 
 def test_filters_are_registered():
     assert FilterModule().filters() == {"dry_run_changed": dry_run_changed, "dry_run_resources": dry_run_resources,
-                                        "apply_calls": apply_calls, "manifest_names": manifest_names}
+                                        "apply_calls": apply_calls, "manifest_names": manifest_names,
+                                        "without_replicas": without_replicas}
 
 
 def test_filters_read_the_dry_run():

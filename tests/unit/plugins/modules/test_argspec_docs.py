@@ -14,6 +14,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.args_common import 
     rollout_gate_argspec,
     run_lease_argspec,
     smoke_checks_argspec,
+    track_replicas_argspec,
     write_objects_argspec,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.k8s_connection import K8S_CONNECTION_ARG_SPEC
@@ -28,9 +29,10 @@ SPECS = {
     "read_objects": read_objects_argspec,
     "write_objects": write_objects_argspec,
     "analysis_gate": analysis_gate_argspec,
+    "track_replicas": track_replicas_argspec,
 }
 # The modules that show what they change with --diff; the others change nothing to show.
-DIFF_MODULES = {"run_lease"}
+DIFF_MODULES = {"run_lease", "track_replicas"}
 
 
 def documented_options(module_name: str) -> dict:
@@ -80,7 +82,7 @@ def test_the_k8s_action_group_holds_every_module_with_top_level_connection_optio
     group = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["k8s"]
     modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py"))
     with_connection = [name for name in modules if name in SPECS and set(K8S_CONNECTION_ARG_SPEC) <= set(SPECS[name]())]
-    assert sorted(group) == with_connection == ["access_review", "read_objects", "rollout_gate", "run_lease", "write_objects"]
+    assert sorted(group) == with_connection == ["access_review", "read_objects", "rollout_gate", "run_lease", "track_replicas", "write_objects"]
     for name in modules:
         membership = (documented_options(name).get("attributes") or {}).get("action_group", {}).get("membership")
         assert membership == (["vextrus.deploy.k8s"] if name in group else None), name
