@@ -20,7 +20,7 @@ export VEXTRUS_TEST_WORKERS := $(TEST_WORKERS)
 EXAMPLE     := examples/finance-service
 PNPM_VERSION = $(shell sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' $(EXAMPLE)/package.json)
 
-.PHONY: help venv pnpm promtool cluster-up cluster-down cluster-status unit lint sanity example-test test check demo changelog clean
+.PHONY: help venv pnpm promtool cluster-up cluster-down cluster-status unit lint sanity example-test test check demo ee changelog clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ demo: venv ## bring up the local cluster, build the example service, run weeks 1
 	@NODES=$(NODES) bash localcluster/up.sh
 	@$(BIN)/ansible-playbook -i inventories/local playbooks/demo.yml $(ARGS)
 	@echo "Reports: $(CURDIR)/reports/ (one Markdown and one JSON file per week)"
+
+ee: venv ## build the AWX execution environment here (Python base, awx/ee/local.py) and push it to the local registry
+	@$(BIN)/python awx/ee/local.py $(ARGS)
 
 changelog: venv ## release notes: changelogs/changelog.yaml from the fragments, and CHANGELOG.rst
 	@$(BIN)/antsibull-changelog lint

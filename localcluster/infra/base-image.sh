@@ -7,6 +7,11 @@
 #   127.0.0.1:5000/vextrus/node-build:<major>    the runtime plus Debian's npm, for builder stages
 # and once:
 #   127.0.0.1:5000/localcluster/pause:3.10       static pod sandbox binary (pause/pause.c)
+# and, on demand only (--python; awx/ee/local.py asks for it, cluster-up does not):
+#   127.0.0.1:5000/vextrus/python-base:<suite>   Debian <suite> minbase + python3, python3-pip,
+#                                                ca-certificates (with the host's CAs) and
+#                                                ee-pkgmgr: the base of the local build of
+#                                                the execution environment (awx/README.md)
 #
 # Recipe: debootstrap --variant=minbase, apt-get in a chroot, tar | docker import,
 # tag, push. Each image carries the label org.localcluster.recipe=<hash of its
@@ -19,10 +24,12 @@
 #
 # Usage: base-image.sh [--force]     (--force rebuilds the tarballs)
 #        base-image.sh --recipes     (prints "<major> <suite> <recipe>" per pair, builds nothing)
+#        base-image.sh --python [--force]   (the Python base only)
 # Env:   VEXTRUS_NODE_BASES (default "20:trixie 24:forky": space-separated major:suite pairs),
 #        VEXTRUS_BASE_SUITE_<major> (overrides the suite of one listed major; the older
 #        VEXTRUS_BASE_SUITE still sets Node 20's), VEXTRUS_DEBIAN_MIRROR,
-#        VEXTRUS_DEBIAN_SECURITY_MIRROR (default: taken from the host's apt sources)
+#        VEXTRUS_DEBIAN_SECURITY_MIRROR (default: taken from the host's apt sources),
+#        VEXTRUS_PYTHON_SUITE (default bookworm: python3.11, the EE's Python)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -42,14 +49,22 @@ HOST_CA_DIR=/usr/local/share/ca-certificates
 LABEL_RECIPE=org.localcluster.recipe
 MAIN_LOG="${STATE_DIR}/base-image.log"
 BUILD_LOG="${MAIN_LOG}"
+# The Python base of the execution environment's local build: the suite's python3 must satisfy
+# ansible-core (>= 3.11 for 2.19); bookworm has 3.11, the Python of the production base's build.
+PYTHON_SUITE="${VEXTRUS_PYTHON_SUITE:-bookworm}"
+PYTHON_IMAGE="${REGISTRY_ADDR}/vextrus/python-base:${PYTHON_SUITE}"
+PKGMGR_SHIM="${INFRA_DIR}/ee-pkgmgr"
 FORCE=0
 PRINT_RECIPES=0
-case ${1:-} in
-  --force) FORCE=1 ;;
-  --recipes) PRINT_RECIPES=1 ;;
-  "") ;;
-  *) die "usage: base-image.sh [--force | --recipes]" ;;
-esac
+PYTHON_ONLY=0
+for arg in "$@"; do
+  case $arg in
+    --force) FORCE=1 ;;
+    --recipes) PRINT_RECIPES=1 ;;
+    --python) PYTHON_ONLY=1 ;;
+    *) die "usage: base-image.sh [--force | --recipes | --python [--force]]" ;;
+  esac
+done
 
 APT_BUILD_CONF=99-localcluster-build
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -82,10 +97,20 @@ host_ca_files() { find "${HOST_CA_DIR}" -maxdepth 2 -type f -name '*.crt' 2>/dev
 NODE_RECIPE_FUNCTIONS=(build_node_rootfs configure_rootfs apt_install slim_rootfs tar_rootfs
   in_chroot with_proc node_labels import_image import_runtime import_build)
 PAUSE_RECIPE_FUNCTIONS=(build_pause import_image import_pause)
+PYTHON_RECIPE_FUNCTIONS=(build_python_rootfs configure_rootfs drop_node_user apt_install slim_rootfs
+  tar_rootfs in_chroot with_proc import_image import_python)
 node_recipe() {
   {
     declare -f "${NODE_RECIPE_FUNCTIONS[@]}"
     echo "suite=${SUITE} node=${NODE_MAJOR} path=${IMAGE_PATH} ca=${CA_BUNDLE} images=${RUNTIME_IMAGE},${BUILD_IMAGE}"
+    host_ca_files | while read -r f; do sha256sum "$f" | cut -d' ' -f1; done
+  } | sha256sum | cut -c1-16
+}
+python_recipe() {
+  {
+    declare -f "${PYTHON_RECIPE_FUNCTIONS[@]}"
+    echo "suite=${PYTHON_SUITE} path=${IMAGE_PATH} ca=${CA_BUNDLE} image=${PYTHON_IMAGE}"
+    cat "${PKGMGR_SHIM}"
     host_ca_files | while read -r f; do sha256sum "$f" | cut -d' ' -f1; done
   } | sha256sum | cut -c1-16
 }
@@ -415,6 +440,86 @@ import_build() {
     die "${BUILD_IMAGE} has no working npm"
 }
 
+# ----------------------------------------------------------- python --------
+
+PYTHON_RECIPE=""
+python_tar() { echo "${WORK}/python-base-${PYTHON_SUITE}-${PYTHON_RECIPE}.tar"; }
+
+# configure_rootfs gives the Node images their unprivileged user; the Python base has none (the
+# execution environment's build adds what it needs).
+drop_node_user() {
+  sed -i '/^node:/d' "$ROOTFS/etc/passwd" "$ROOTFS/etc/group" "$ROOTFS/etc/shadow"
+  rm -rf "$ROOTFS/home/node" "$ROOTFS/app"
+}
+
+# python3 (the suite's python3.X) and python3-pip: Debian's system Python refuses ensurepip, so the
+# execution environment's local build skips ansible-builder's pip bootstrap and uses this pip.
+build_python_rootfs() {
+  local t0 t
+  t0=$(now)
+  SUITE=${PYTHON_SUITE}
+  ensure_packages debootstrap
+  [[ -r ${KEYRING} ]] || ensure_packages debian-archive-keyring
+  ROOTFS="${WORK}/rootfs-${PYTHON_RECIPE}.tmp"
+  trap cleanup_rootfs EXIT
+  cleanup_rootfs
+  mkdir -p "$ROOTFS"
+  mount -t tmpfs -o size=4g,mode=755 localcluster-rootfs "$ROOTFS" 2>/dev/null ||
+    log "tmpfs not available; building the rootfs on disk (slower)"
+  log "debootstrap --variant=minbase ${SUITE} from ${MIRROR} (first run: about a minute)"
+  t=$(now)
+  local script=()
+  mapfile -t script < <(debootstrap_script)
+  debootstrap --variant=minbase --keyring="${KEYRING}" --components=main \
+    "${SUITE}" "$ROOTFS" "${MIRROR}" "${script[@]}" >>"${BUILD_LOG}" 2>&1 ||
+    die "debootstrap ${SUITE} failed (see ${BUILD_LOG})"
+  log "debootstrap done in $(elapsed "$t")s"
+
+  configure_rootfs
+  drop_node_user
+  t=$(now)
+  # debootstrap takes the suite's packages only: dist-upgrade brings in -updates and -security.
+  log "chroot: apt-get dist-upgrade, install python3 python3-pip ca-certificates"
+  with_proc apt_install python3 python3-pip ca-certificates >>"${BUILD_LOG}" 2>&1 ||
+    die "apt-get install in the ${SUITE} chroot failed (see ${BUILD_LOG})"
+  with_proc in_chroot apt-get dist-upgrade -y -qq >>"${BUILD_LOG}" 2>&1 ||
+    die "apt-get dist-upgrade in the ${SUITE} chroot failed (see ${BUILD_LOG})"
+  in_chroot update-ca-certificates >>"${BUILD_LOG}" 2>&1
+  install -m 755 "${PKGMGR_SHIM}" "$ROOTFS/usr/local/bin/ee-pkgmgr"
+  echo ee >"$ROOTFS/etc/hostname"
+  slim_rootfs
+  log "python packages installed in $(elapsed "$t")s ($(in_chroot python3 --version))"
+  tar_rootfs "$(python_tar)"
+  cleanup_rootfs
+  trap - EXIT
+  ROOTFS=""
+  log "python rootfs $(du -h "$(python_tar)" | cut -f1) built in $(elapsed "$t0")s"
+}
+
+import_python() {
+  import_image "$(python_tar)" "${PYTHON_IMAGE}" \
+    "LABEL ${LABEL_RECIPE}=${PYTHON_RECIPE}" \
+    "LABEL org.localcluster.debian-suite=${PYTHON_SUITE}" \
+    "LABEL org.opencontainers.image.title=vextrus/python-base" \
+    "ENV PATH=${IMAGE_PATH}" \
+    "ENV LANG=C.UTF-8" \
+    'CMD ["bash"]'
+  docker run --rm "${PYTHON_IMAGE}" sh -c 'python3 -m pip --version && ee-pkgmgr install -y python3' \
+    >>"${BUILD_LOG}" 2>&1 || die "${PYTHON_IMAGE} has no working python3, pip or ee-pkgmgr (see ${BUILD_LOG})"
+}
+
+ensure_python_base() {
+  BUILD_LOG="${STATE_DIR}/base-image-python.log"
+  PYTHON_RECIPE=$(python_recipe)
+  if ((FORCE)); then
+    log "--force: dropping the cached tarball and local image of recipe ${PYTHON_RECIPE}"
+    rm -f "$(python_tar)"
+    docker image rm -f "${PYTHON_IMAGE}" >/dev/null 2>&1 || true
+  fi
+  ensure_image "${PYTHON_IMAGE}" "${PYTHON_RECIPE}" "$(python_tar)" build_python_rootfs import_python
+  find "${WORK}" -maxdepth 1 -type f -name "python-base-*.tar" -not -name "*${PYTHON_RECIPE}*" -delete
+}
+
 # ------------------------------------------------------------ pause --------
 
 PAUSE_RECIPE=""
@@ -512,6 +617,12 @@ main() {
   # One builder at a time (make targets and test fixtures may race).
   exec 9>"${WORK}/.lock"
   flock -w 1800 9 || die "another base-image build holds ${WORK}/.lock"
+
+  if ((PYTHON_ONLY)); then
+    ensure_python_base
+    log "python base ready in $(elapsed "$t0")s: ${PYTHON_IMAGE} ($(size_mb "${PYTHON_IMAGE}"))"
+    return 0
+  fi
 
   PAUSE_RECIPE=$(pause_recipe)
   for pair in "${NODE_BASES[@]}"; do

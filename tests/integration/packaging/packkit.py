@@ -212,6 +212,17 @@ class RunnerJob:
         return sorted(events, key=lambda e: int(e.get("counter", 0)))
 
 
+@dataclass(frozen=True)
+class RunnerWeek:
+    """Week 1 as an ansible-runner job, and what it left in its namespace."""
+
+    job: RunnerJob
+    private_data_dir: Path
+    namespace: str
+    report: dict[str, Any] | None
+    deployments: list[str]
+
+
 def awx_private_data_dir(
     base: Path,
     project_files: list[str],

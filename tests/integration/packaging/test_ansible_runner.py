@@ -12,9 +12,7 @@ this test does with the collection the session installed from its tarball."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kubernetes import client
@@ -24,7 +22,7 @@ from clusterkit import delete_namespace
 from packkit import (
     ROOT,
     InstalledCollection,
-    RunnerJob,
+    RunnerWeek,
     ansible_env,
     awx_private_data_dir,
     runner_run,
@@ -34,17 +32,6 @@ from packkit import (
 from playbookrun import read_report, week_vars
 
 PLAYBOOK = "playbooks/week1.yml"
-
-
-@dataclass(frozen=True)
-class RunnerWeek:
-    """Week 1 as an ansible-runner job, and what it left in its namespace."""
-
-    job: RunnerJob
-    private_data_dir: Path
-    namespace: str
-    report: dict[str, Any] | None
-    deployments: list[str]
 
 
 @pytest.fixture(scope="module")
