@@ -68,6 +68,7 @@ VAR_MODULES: dict[str, str] = {
     "controller_inventories": "inventory",
     "controller_inventory_sources": "inventory_source",
     "controller_templates": "job_template",
+    "controller_workflows": "workflow_job_template",
 }
 
 
@@ -109,6 +110,63 @@ def module_spec(name: str) -> ModuleSpec:
     spec.update(captured["spec"])
     keys = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
     return ModuleSpec(spec, {k: v for k, v in captured["kwargs"].items() if k in keys})
+
+
+def module_doc_options(name: str) -> dict[str, Any]:
+    """The options an awx.awx module documents (its DOCUMENTATION), with their suboptions."""
+    module = importlib.import_module(f"ansible_collections.awx.awx.plugins.modules.{name}")
+    options: dict[str, Any] = yaml.safe_load(module.DOCUMENTATION)["options"]
+    return options
+
+
+_SPEC_KEYS = ("type", "elements", "choices", "required", "default", "aliases")
+
+
+def doc_argument_spec(options: Mapping[str, Any]) -> dict[str, Any]:
+    """An argument spec made of documented options: what a module that declares only `type='list'`
+    for an option still expects of each element (awx.awx.workflow_job_template's workflow_nodes)."""
+    spec: dict[str, Any] = {}
+    for name, doc in options.items():
+        entry = {key: doc[key] for key in _SPEC_KEYS if key in doc}
+        if "suboptions" in doc:
+            entry["options"] = doc_argument_spec(doc["suboptions"])
+        spec[name] = entry
+    return spec
+
+
+# ------------------------------------------------------------ workflow graphs ---
+
+EDGES = ("success_nodes", "failure_nodes", "always_nodes")
+
+
+def node_edges(node: Mapping[str, Any], edge: str) -> list[str]:
+    """The identifiers a workflow node points to on one edge (success_nodes, failure_nodes, always_nodes)."""
+    return [str(target["identifier"]) for target in (node.get("related") or {}).get(edge) or []]
+
+
+def workflow_nodes(workflow: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The nodes of a workflow by identifier."""
+    return {str(node["identifier"]): node for node in workflow["workflow_nodes"]}
+
+
+def start_nodes(workflow: Mapping[str, Any]) -> list[str]:
+    """The nodes nothing points to: where the controller starts the workflow."""
+    pointed = {target for node in workflow["workflow_nodes"] for edge in EDGES for target in node_edges(node, edge)}
+    return [str(node["identifier"]) for node in workflow["workflow_nodes"] if node["identifier"] not in pointed]
+
+
+def reachable(workflow: Mapping[str, Any], start: str) -> list[str]:
+    """The identifiers reachable from start (start included), in the order first reached."""
+    nodes = workflow_nodes(workflow)
+    seen: list[str] = []
+    todo = [start]
+    while todo:
+        current = todo.pop(0)
+        if current in seen:
+            continue
+        seen.append(current)
+        todo.extend(target for edge in EDGES for target in node_edges(nodes[current], edge))
+    return seen
 
 
 JINJA_VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)")

@@ -238,7 +238,8 @@ def test_jinja_references_are_settings_or_vault_placeholders() -> None:
     assert not [key for key in defined if key.startswith("vault_")], "secrets must not be committed"
 
 
-SURVEY_TEMPLATES = [t for t in TEMPLATES if t.get("survey_enabled")]
+# job templates and workflows (test_workflow_config.py): the controller validates both surveys alike
+SURVEY_TEMPLATES = [t for t in [*TEMPLATES, *VARS["controller_workflows"]] if t.get("survey_enabled")]
 
 
 def test_week_templates_have_surveys() -> None:

@@ -19,43 +19,38 @@ the cluster (`make cluster-up`); nothing is mocked.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import yaml
-from ansible.parsing.vault import VaultLib, VaultSecret
 from kubernetes import client
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from chain.chainkit import CANARY, REAL_NODE, STABLE, WORKSPACE, deployments_in
-from clusterkit import REGISTRY, RUN_ID, SESSION_REPOSITORY, building_the_example, delete_namespace, require_registry, unique_name
-from packkit import ROOT, RunnerJob, RunnerWeek, awx_private_data_dir, source_files
-from playbookrun import BIN, ansible_env, ansible_playbook, read_report, run, week_vars
+from awxjob import (
+    EE_IMAGE,
+    RUNNER,
+    VERSION,
+    Secrets,
+    docker,
+    job_private_data_dir,
+    job_tail,
+    runner_job,
+    vault_inventory,
+)
+from chain.chainkit import CANARY, REAL_NODE, STABLE, deployments_in
+from clusterkit import REGISTRY, delete_namespace, unique_name
+from packkit import ROOT, RunnerWeek
+from playbookrun import read_report, week_vars
 
-LOCAL_BUILD = ROOT / "awx" / "ee" / "local.py"
-KUBECONFIG = ROOT / ".local" / "kubeconfig"
-GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
-VERSION = str(GALAXY["version"])
-EE_IMAGE = f"{REGISTRY}/vextrus-test/{RUN_ID}/deploy-ee:{VERSION}"
 PLAYBOOK = "playbooks/week1.yml"
 IDENT = "week1"
 JOB_ID = 4711
-# Where AWX mounts the private data directory in the job's container.
-RUNNER = Path("/runner")
-# AWX's collection path of a job (the project's requirements, the user's, the image's).
-AWX_COLLECTIONS_PATH = "/runner/requirements_collections:~/.ansible/collections:/usr/share/ansible/collections"
-SECRET_KEYS = ("JWT_SECRET", "DATABASE_URL", "EVENTSTORE_CONNECTION_STRING")
 
 
 def _requirements(path: Path) -> dict[str, str]:
@@ -77,116 +72,12 @@ def _venv_collection_version(fqcn: str) -> str:
     return str(manifest["collection_info"]["version"])
 
 
-def _docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False)
-
-
 def in_image(image: str, *command: str) -> subprocess.CompletedProcess[str]:
     """command in a throw-away container of image (no entrypoint games: as a job's shell would)."""
-    return _docker("run", "--rm", "--network=none", image, *command)
+    return docker("run", "--rm", "--network=none", image, *command)
 
 
 # --------------------------------------------------------------- fixtures ---
-
-
-@pytest.fixture(scope="module")
-def ee(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """awx/ee/local.py: the execution environment built (base included when missing) and pushed
-    under the run's own repository; its summary (image, digest, collections)."""
-    info = _docker("info", "--format", "{{.ServerVersion}}", timeout=30)
-    if info.returncode != 0:
-        pytest.fail(f"the Docker engine does not answer ({info.stderr.strip()}); run `make cluster-up`")
-    require_registry()
-    out = tmp_path_factory.mktemp("ee-build")
-    done = subprocess.run(
-        [sys.executable, str(LOCAL_BUILD), "--tag", EE_IMAGE, "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
-    )
-    assert done.returncode == 0, f"awx/ee/local.py failed:\n{done.stderr[-5000:]}"
-    summary: dict[str, Any] = json.loads(done.stdout)
-    return summary
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """The job's secret values: the inventory's (vault-encrypted), the vault password, the
-    kubeconfig's credentials."""
-
-    values: dict[str, str]
-    vault_password: str
-    kubeconfig: list[str]
-
-    def all(self) -> list[str]:
-        return [*self.values.values(), self.vault_password, *self.kubeconfig]
-
-
-def _kubeconfig_secrets(path: Path) -> list[str]:
-    """The client keys and tokens of a kubeconfig: as written there (base64 data, a token) and, for
-    a key, the first line of its PEM body."""
-    found: list[str] = []
-    for user in yaml.safe_load(path.read_text(encoding="utf-8")).get("users") or []:
-        for key in ("client-key-data", "token", "password"):
-            value = (user.get("user") or {}).get(key)
-            if value:
-                found.append(str(value))
-            if value and key == "client-key-data":
-                found.append(base64.b64decode(value).decode().splitlines()[1])
-    return found
-
-
-@pytest.fixture(scope="module")
-def job_secrets() -> Secrets:
-    def token(length: int) -> str:
-        return "".join(secrets.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(length))
-
-    values = {
-        "JWT_SECRET": token(64),
-        "DATABASE_URL": f"postgresql://finance:{token(32)}@postgres.finance.svc.cluster.local:5432/finance",
-        "EVENTSTORE_CONNECTION_STRING": f"esdb://admin:{token(32)}@eventstore.finance.svc.cluster.local:2113?tls=false",
-    }
-    kubeconfig = _kubeconfig_secrets(KUBECONFIG)
-    assert kubeconfig, f"no client key or token in {KUBECONFIG}: nothing to look for in the job events"
-    return Secrets(values, token(40), kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def example_image(tmp_path_factory: pytest.TempPathFactory, job_secrets: Secrets) -> str:
-    """The example service's image, built, verified and pushed on the host with week 1's settings
-    (build_example.yml beside this file): the session's image when another run pushed it already."""
-    require_registry()
-    work = tmp_path_factory.mktemp("example-image")
-    values = week_vars("vx-ee-build", work / "reports", work / "vault",
-                       {"deploy_build_context": str(WORKSPACE), "image_build_verify_env": job_secrets.values})
-    with building_the_example(SESSION_REPOSITORY):
-        done = ansible_playbook(str(ROOT / "inventories" / "local"), str(Path(__file__).with_name("build_example.yml")),
-                                values, env=ansible_env(path=[ROOT / ".local" / "bin"]), timeout=1200)
-    assert done.rc == 0, done.tail()
-    found = re.search(rf"({re.escape(REGISTRY)}/{re.escape(SESSION_REPOSITORY)}@sha256:[0-9a-f]{{64}}) \(tags src-", done.flat)
-    assert found, f"no pushed digest in the build's output:\n{done.tail()}"
-    return found.group(1)
-
-
-def _vault_inventory(dest: Path, secrets_: Secrets) -> Path:
-    """inventories/local with its secrets as staging and production have them: vault-encrypted
-    inventory values (group_vars/all/vault.yml), no generated local vault."""
-    inventory = dest / "inventory-src"
-    subprocess.run(["cp", "-r", str(ROOT / "inventories" / "local"), str(inventory)], check=True)
-    vault = VaultLib([("default", VaultSecret(secrets_.vault_password.encode()))])
-    names = {"JWT_SECRET": "jwt", "DATABASE_URL": "database_url", "EVENTSTORE_CONNECTION_STRING": "eventstore_url"}
-    lines = ["---"]
-    for key, name in names.items():
-        encrypted = vault.encrypt(secrets_.values[key]).decode()
-        lines.append(f"vault_deploy_secret_{name}: !vault |")
-        lines.extend(f"  {line}" for line in encrypted.splitlines())
-    group_vars = inventory / "group_vars" / "all"
-    (group_vars / "vault.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (group_vars / "secrets.yml").write_text(
-        "---\n"
-        + "".join(f'deploy_secret_{name}: "{{{{ vault_deploy_secret_{name} }}}}"\n' for name in names.values())
-        + 'deploy_local_vault_file: ""\ndeploy_local_vault_password_file: ""\n',
-        encoding="utf-8",
-    )
-    return inventory
 
 
 @pytest.fixture(scope="module")
@@ -204,56 +95,13 @@ def ee_week1(
                           {**REAL_NODE, "rollout_image": example_image, "awx_job_id": JOB_ID, "awx_user_name": "ee-test"})
     for key in ("deploy_local_vault_file", "deploy_local_vault_password_file"):
         del extravars[key]
-    envvars = {
-        # the kubeconfig credential's injector ({{ tower.filename.kubeconfig }}) and the vault password
-        "K8S_AUTH_KUBECONFIG": str(RUNNER / "env" / "kubeconfig"),
-        "ANSIBLE_VAULT_PASSWORD_FILE": str(RUNNER / "env" / "vault_password"),
-        "ANSIBLE_COLLECTIONS_PATH": AWX_COLLECTIONS_PATH,
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    pdd = awx_private_data_dir(
-        base / "pdd", source_files(), _vault_inventory(base, job_secrets), extravars, envvars,
-        {"job_timeout": 900, "suppress_ansible_output": True},
-    )
-    for name, content in (("kubeconfig", KUBECONFIG.read_text(encoding="utf-8")),
-                          ("vault_password", job_secrets.vault_password + "\n")):
-        path = pdd / "env" / name
-        path.write_text(content, encoding="utf-8")
-        path.chmod(0o600)
+    pdd = job_private_data_dir(base / "pdd", vault_inventory(base, job_secrets), extravars, job_secrets)
     try:
-        job = runner_job(pdd, ee["image"])
+        job = runner_job(pdd, ee["image"], PLAYBOOK, IDENT)
         report, _ = read_report(job.artifacts / "reports")
         yield RunnerWeek(job, pdd, namespace, report, deployments_in(k8s_client, namespace))
     finally:
         delete_namespace(k8s_client, namespace)
-
-
-def _runner_env() -> dict[str, str]:
-    """ansible-runner's own environment: nothing of the calling shell's ANSIBLE_* / K8S_AUTH_* and
-    no ANSIBLE_CONFIG (the job reads project/ansible.cfg, as under AWX)."""
-    env = ansible_env(clean=True)
-    del env["ANSIBLE_CONFIG"]
-    return env
-
-
-def runner_job(pdd: Path, image: str) -> RunnerJob:
-    """`ansible-runner run` of the private data directory in a container of image, as AWX runs a
-    job: process isolation with the Docker engine; host networking, since the local API server and
-    registry listen on 127.0.0.1."""
-    command = run(
-        [str(BIN / "ansible-runner"), "run", str(pdd), "-p", PLAYBOOK, "--ident", IDENT,
-         "--process-isolation", "--process-isolation-executable", "docker",
-         "--container-image", image, "--container-option=--network=host"],
-        cwd=pdd, env=_runner_env(), timeout=1200,
-    )
-    return RunnerJob(command, pdd / "artifacts" / IDENT)
-
-
-def job_tail(job: RunnerJob, chars: int = 5000) -> str:
-    """The command and the end of the job's output (artifacts/<ident>/stdout), for failure messages."""
-    stdout = job.artifacts / "stdout"
-    output = stdout.read_text(encoding="utf-8", errors="replace") if stdout.is_file() else "(no stdout artifact)"
-    return f"{job.command.tail(2000)}\n{output[-chars:]}"
 
 
 # ------------------------------------------------------------ the image ---
