@@ -32,6 +32,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import time
 from pathlib import Path
@@ -75,10 +76,9 @@ def run(args: list[str], log_file: Path | None = None, cwd: Path = ROOT, timeout
 
 
 def venv_collections() -> Path:
-    """The ansible_collections directory of the venv's `ansible` package."""
-    import ansible_collections  # the pinned `ansible` package's collections
-
-    return Path(next(iter(ansible_collections.__path__)))
+    """The ansible_collections directory of the venv's `ansible` package: its site-packages, whatever
+    else is on sys.path."""
+    return Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
 
 
 def collection_info(root: Path, fqcn: str) -> dict[str, Any]:

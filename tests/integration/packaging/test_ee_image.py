@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,10 +65,10 @@ def _requirements(path: Path) -> dict[str, str]:
 
 
 def _venv_collection_version(fqcn: str) -> str:
-    """The version of a collection in the venv's pinned `ansible` package."""
-    import ansible_collections
-
-    root = Path(next(iter(ansible_collections.__path__)))
+    """The version of a collection in the venv's pinned `ansible` package (its site-packages: other
+    ansible_collections directories, such as the checkout's link the unit tests put first on sys.path,
+    do not hold it)."""
+    root = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
     manifest = json.loads(root.joinpath(*fqcn.split("."), "MANIFEST.json").read_text(encoding="utf-8"))
     return str(manifest["collection_info"]["version"])
 
