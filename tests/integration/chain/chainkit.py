@@ -184,6 +184,13 @@ def track_state(api: client.ApiClient, namespace: str) -> dict[str, Any]:
     return state
 
 
+def hpa_bounds(api: client.ApiClient, namespace: str) -> dict[str, dict[str, Any]]:
+    """Each HPA of the namespace by name: the Deployment it scales and its (min, max) replicas."""
+    found = client.AutoscalingV2Api(api).list_namespaced_horizontal_pod_autoscaler(namespace).items
+    return {h.metadata.name: {"target": h.spec.scale_target_ref.name, "bounds": (h.spec.min_replicas, h.spec.max_replicas)}
+            for h in found}
+
+
 def deployments_in(api: client.ApiClient, namespace: str) -> list[str]:
     return sorted(d.metadata.name for d in client.AppsV1Api(api).list_namespaced_deployment(namespace).items)
 
