@@ -18,6 +18,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 RECORD_KEY = "release.json"
 SCHEMA = 1
 MAX_RUNS = 50
@@ -296,7 +298,8 @@ def _result(allowed: bool, digest: str, week: int, new_release: bool, force: boo
 def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapping[str, Any], action: str = WEEK,
                last_week: int | None = None) -> dict[str, Any]:
     """The record after a run the guard allowed; ``run`` has ``verdict``, ``started``, ``finished``,
-    ``by`` and optionally ``reason``, ``cause`` and ``report``. A pass of ``last_week`` promotes the
+    ``by`` and optionally ``reason``, ``cause``, ``report`` and ``analysed`` (the traffic analysis judged the
+    pods the run left: it passed them, or they are the pods a run before judged). A pass of ``last_week`` promotes the
     release; without it, the decision's ``last_week`` (a run plan carries it), else DEFAULT_LAST_WEEK.
     A FAIL (the release is at fault) ends the release: the guard refuses its digest again. An ERROR
     (the environment or the configuration is at fault) is only added to the runs: the release, its
@@ -345,10 +348,27 @@ def record_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapp
     for key in ("reason", "cause", "report"):
         if run.get(key):
             entry[key] = run[key]
+    if action == WEEK and passed and boolean(run.get("analysed", False), strict=False):
+        # the traffic analysis judged the pods this run left (judged_run)
+        entry["analysed"] = True
     new["runs"] = (list(new["runs"]) + [entry])[-MAX_RUNS:]
     new["updated"] = run.get("finished")
     new["running"] = None
     return new
+
+
+def judged_run(record: Mapping[str, Any], week: int, digest: str) -> Mapping[str, Any] | None:
+    """The run whose traffic analysis judged the pods of ``week`` with ``digest``, when it is the record's last
+    run: a pass of that week with that digest that was ``analysed``. Any run since (a failed or interrupted one,
+    an abort, a rollback, another week) or one in progress may have changed the pods: then None."""
+    runs = record.get("runs") or []
+    if not runs or record.get("running") or not digest or record.get("candidate") != digest:
+        return None
+    last = runs[-1]
+    if ((last.get("action"), last.get("week"), last.get("digest"), last.get("verdict")) == (WEEK, int(week), digest, "PASS")
+            and last.get("analysed") is True):
+        return last
+    return None
 
 
 def start_run(record: Mapping[str, Any], decision: Mapping[str, Any], run: Mapping[str, Any], action: str = WEEK) -> dict[str, Any]:

@@ -374,6 +374,8 @@ def _condition(check: Mapping[str, Any]) -> str:
 
 def _analysis_summary(analysis: Mapping[str, Any] | None) -> dict[str, Any]:
     """The traffic analysis' verdict, its load and every check's measurements over the window."""
+    if analysis and analysis.get("judged"):
+        return {"ran": False, "judged": str(analysis["judged"])}
     if not analysis or analysis.get("skipped") or "verdict" not in analysis:
         return {"ran": False}
     checks = [
@@ -442,7 +444,7 @@ def _analysis_markdown(analysis: Mapping[str, Any]) -> list[str]:
     """The traffic analysis section: verdict, load, and a table of every check's measurements."""
     lines = ["", "## Traffic analysis", ""]
     if not analysis.get("ran"):
-        return lines + ["Did not run."]
+        return lines + [f"Did not run: {analysis['judged']}." if analysis.get("judged") else "Did not run."]
     lines.append(f"{analysis['verdict']} after {_cell(analysis.get('elapsed'))} s, Prometheus {_cell(analysis.get('prometheus_url'))}"
                  + (f": {analysis['reason']}" if analysis.get("reason") else "."))
     load = analysis.get("load") or {}

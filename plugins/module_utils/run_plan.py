@@ -38,6 +38,7 @@ from ansible_collections.vextrus.deploy.plugins.module_utils.release_record impo
     WEEK,
     RecordError,
     decide,
+    judged_run,
 )
 from ansible_collections.vextrus.deploy.plugins.module_utils.rollout_plan import (
     RolloutPlanError,
@@ -159,6 +160,9 @@ class RunPlan:
     size_bounds: dict[str, int]
     resize: bool = False
     warnings: tuple[str, ...] = ()
+    # a week run again: the passing run whose traffic analysis judged the pods this week's apply leaves as they
+    # are (traffic_judged); empty otherwise
+    judged: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         plan = asdict(self)
@@ -223,7 +227,10 @@ def plan_run(record: Mapping[str, Any], live: Sequence[Mapping[str, Any]] | Mapp
         return _unchanged(common, objects, given, decision["week"], weight, decided=True, **guard)
     if action == ABORT:
         return _abort(common, objects, given, decision["week"], guard)
-    return _change(common, objects, given, decision["week"], weight, guard)
+    judged = judged_run(record, decision["week"], decision["digest"]) if action == WEEK else None
+    return _change(common, objects, given, decision["week"], weight, guard,
+                   judged=f"week {decision['week']} passed its traffic analysis with this digest ({judged.get('finished')})"
+                   if judged else "")
 
 
 def _inventory_changed(objects: _Live, given: RunInputs) -> bool:
@@ -260,7 +267,7 @@ def _within(count: int, hpa: Hpa) -> bool:
 
 
 def _change(common: dict[str, Any], objects: _Live, given: RunInputs, week: int, weight: int,
-            guard: dict[str, Any]) -> RunPlan:
+            guard: dict[str, Any], judged: str = "") -> RunPlan:
     """A week or a rollback: the objects of the weight, applied; the canary goes at 100 % after the gate."""
     digest = guard["digest"]
     size = _size(objects, given)
@@ -280,7 +287,24 @@ def _change(common: dict[str, Any], objects: _Live, given: RunInputs, week: int,
                    effective_weight=_effective(stable, canary, digest), split=split, stable=stable, canary=canary,
                    hpa=stable_hpa, canary_hpa=canary_hpa,
                    new_pods_deployment=canary.name if split["canary"] else stable.name,
-                   apply=True, remove_canary=weight == 100, resize=resize, warnings=_warnings(split, size, weight))
+                   apply=True, remove_canary=weight == 100, resize=resize, warnings=_warnings(split, size, weight),
+                   judged=judged)
+
+
+def traffic_judged(plan: Mapping[str, Any], applied: Mapping[str, Any] | None) -> str:
+    """Why the traffic analysis need not run, or empty when it must. It need not when the plan found the
+    week's pods judged (``judged``: the record's last run passed this week with this digest and its analysis)
+    and the apply left them as they were: no Deployment changed (``applied``: resource_apply_result, its
+    ``resources``) and no track's replicas written. Any change there means new pods, and they are judged."""
+    if not isinstance(plan, Mapping) or "judged" not in plan:
+        raise RunPlanError("traffic_judged: expected a run plan (the run_plan filter)")
+    if not plan["judged"] or not isinstance(applied, Mapping):
+        return ""
+    deployments_changed = any(r.get("changed") for r in applied.get("resources") or [] if r.get("kind") == "Deployment")
+    replicas_written = any(t.get("changed") for t in applied.get("replicas") or [])
+    if deployments_changed or replicas_written:
+        return ""
+    return f"the pods are those {plan['judged']}; this run changed no Deployment"
 
 
 def _counts(stable: int, canary: int, size: int, weight: int, stable_hpa: Hpa, canary_hpa: Hpa, *,

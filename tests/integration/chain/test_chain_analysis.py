@@ -2,7 +2,8 @@
 starts (pods discovered through the API server, the rules file the chain writes loaded) and the load the
 chain sends itself (vegeta through the Service's ClusterIP):
 
-- the example service passes week 1 and week 2 with its figures in the report;
+- the example service passes week 1 and week 2 with its figures in the report; week 2 run again, with nothing to
+  change, is not judged again (the pods are those the analysis passed);
 - a release that answers 500 to one API request in ten - /health still fine, so the gate and the smoke test
   would pass it - fails week 2 on the success rate, the report quoting the measured value, and the week is
   rolled back to week 1;
@@ -13,6 +14,7 @@ The images of the faults are the example's with one clearly named change (tests/
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +37,10 @@ def _analysis(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[st
     return analysis, {check["name"]: check for check in analysis["checks"]}
 
 
+def _record(k8s: client.ApiClient, ns: str) -> dict[str, Any]:
+    return json.loads(client.CoreV1Api(k8s).read_namespaced_config_map(f"{SERVICE}-release", ns).data["release.json"])
+
+
 def _week1(ns: str, image: str, vault: Path, out: Path) -> dict[str, Any]:
     week1 = run_week(1, ns, out, vault, {**ANALYSED, "rollout_image": image})
     assert week1.rc == 0 and week1.report and week1.report["verdict"] == "PASS", week1.tail()
@@ -43,7 +49,7 @@ def _week1(ns: str, image: str, vault: Path, out: Path) -> dict[str, Any]:
 
 def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
     good_image: str, another_good_image: Callable[[str], str], new_namespace: Callable[[str], str],
-    chain_vault: Path, tmp_path: Path,
+    chain_vault: Path, tmp_path: Path, k8s_client: client.ApiClient,
 ) -> None:
     ns = new_namespace("analysis-pass")
     report = _week1(ns, good_image, chain_vault, tmp_path / "week1")
@@ -66,6 +72,20 @@ def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
     assert week2.report_path is not None
     markdown = week2.report_path.with_suffix(".md").read_text()
     assert "## Traffic analysis" in markdown and "| success_rate | >= 0.99, at most 0.01 worse than the baseline | successful |" in markdown
+
+    # week 2 again: its apply leaves the pods the analysis just passed as they are, so no new pods to judge - the
+    # record says which run judged them, and the report why the analysis did not run; the gate and the smoke test do
+    record = _record(k8s_client, ns)
+    assert record["runs"][-1]["analysed"] is True, record["runs"][-1]
+    again = run_week(2, ns, tmp_path / "week2-again", chain_vault, ANALYSED)
+    assert again.rc == 0 and again.report and again.report["verdict"] == "PASS", again.tail()
+    assert "changed=0" in again.output.split("PLAY RECAP")[-1], again.tail()
+    assert again.report["analysis"] == {
+        "ran": False,
+        "judged": f"the pods are those week 2 passed its traffic analysis with this digest ({record['runs'][-1]['finished']}); "
+                  "this run changed no Deployment"}, again.report["analysis"]
+    assert again.report["gate"]["passed"] and again.report["smoke"]["passed"], again.report
+    assert _record(k8s_client, ns)["runs"][-1]["analysed"] is True
 
 
 @pytest.mark.parametrize(

@@ -450,3 +450,19 @@ def test_status_shows_a_run_in_progress() -> None:
     line = next(row for row in shown["table"] if row.startswith("in progress"))
     assert "week 2 (week) by user ops since 2026-11-26T10:00:00Z" in line and HOLDER in line
     assert rr.status(rec)["running"] is None and not any(row.startswith("in progress") for row in rr.status(rec)["table"])
+
+
+@pytest.mark.parametrize(("verdict", "analysed", "kept"), [
+    ("PASS", True, True),
+    ("PASS", "True", True),      # as a template renders it
+    ("PASS", False, False),
+    ("PASS", None, False),
+    ("FAIL", True, False),       # only a pass judged the pods
+    ("ERROR", True, False),
+])
+def test_a_run_records_that_the_analysis_judged_its_pods(verdict: str, analysed: Any, kept: bool) -> None:
+    rec = rr.empty_record("finance-service")
+    new = rr.record_run(rec, rr.decide(rec, rr.WEEK, 1, A, command=CMD), {**RUN, "verdict": verdict, "analysed": analysed})
+    assert ("analysed" in new["runs"][-1]) is kept
+    assert (rr.judged_run(new, 1, A) is not None) is kept
+    assert rr.judged_run(new, 2, A) is None and rr.judged_run(new, 1, B) is None

@@ -109,6 +109,19 @@ def test_pass_report_has_latencies_and_changes():
     json.dumps(report)
 
 
+@pytest.mark.parametrize(("analysis", "summary", "says"), [
+    (None, {"ran": False}, "Did not run."),
+    (SKIPPED, {"ran": False}, "Did not run."),
+    ({"skipped": True, "judged": "the pods are those week 2 passed"}, {"ran": False, "judged": "the pods are those week 2 passed"},
+     "Did not run: the pods are those week 2 passed."),
+])
+def test_an_analysis_that_did_not_run_says_why(analysis, summary, says):
+    report = build_report(_data(analysis=analysis))
+    assert report["verdict"] == PASS and report["analysis"] == summary
+    lines = render_markdown(report).splitlines()
+    assert lines[lines.index("## Traffic analysis") + 2] == says
+
+
 def test_secret_values_are_masked_and_secret_keys_dropped():
     secret = "jwt-signing-key-0123456789"
     gate = dict(GATE_CRASH, logs=[f"JWT_SECRET={secret}"], bearer_token=secret)

@@ -378,3 +378,68 @@ def test_whether_a_canary_exists_when_the_run_starts() -> None:
     assert plan_run(rec, in_progress(4, 6), inputs(), rr.ABORT).canary_exists is True
     assert plan_run(rec, LIVE_OLD, inputs(week=4), rr.WEEK).canary_exists is False
     assert plan_run(record(), [], inputs(image=A)).canary_exists is False
+
+
+# A week run again: the record's last run passed week 2 of A, its traffic analysis included.
+ANALYSED = {**RUN, "analysed": True}
+
+
+def _after_week_2(run: dict[str, Any], *later: tuple[dict[str, Any], str, str]) -> dict[str, Any]:
+    rec = week_n(2)
+    plan = plan_run(rec, in_progress(7, 3), inputs(week=2), rr.WEEK).as_dict()
+    rec = rr.record_run(rec, plan, run)
+    for more_run, action, week in later:
+        rec = rr.record_run(rec, plan_run(rec, in_progress(7, 3), inputs(week=week), action).as_dict(), more_run, action)
+    return rec
+
+
+@pytest.mark.parametrize(("rec", "week", "image", "judged"), [
+    (_after_week_2(ANALYSED), 2, "", "week 2 passed its traffic analysis with this digest (2026-11-26T10:05:00Z)"),
+    # the analysis did not run (disabled), or did not pass
+    (_after_week_2(RUN), 2, "", ""),
+    (_after_week_2({**RUN, "analysed": "False"}), 2, "", ""),
+    # the next week: new pods whatever the apply finds
+    (_after_week_2(ANALYSED), 3, "", ""),
+    # a run since: failed (an ERROR keeps the release going), then the week again
+    (_after_week_2(ANALYSED, ({**RUN, "verdict": "ERROR", "cause": "gate"}, rr.WEEK, "2")), 2, "", ""),
+    # an abort since: the week is refused, nothing judged
+    (_after_week_2(ANALYSED, (RUN, rr.ABORT, "2")), 2, "", ""),
+    # a run in progress (an interrupted one the chain has not recorded yet)
+    ({**_after_week_2(ANALYSED), "running": {"action": "week", "week": 2, "digest": A}}, 2, "", ""),
+    # another digest for the same week is a new release of week 1 only; week 1 of B judged nothing yet
+    (_after_week_2(ANALYSED), 1, B, ""),
+])
+def test_a_week_run_again_knows_which_run_judged_its_pods(rec: dict[str, Any], week: int, image: str, judged: str) -> None:
+    plan = plan_run(rec, in_progress(7, 3), inputs(week=week, image=image, force=week == 1), rr.WEEK)
+    assert plan.judged == judged
+
+
+APPLIED_NOTHING = {"resources": [{"kind": "Secret", "name": f"{SVC}-secrets", "changed": False},
+                                 {"kind": "Deployment", "name": f"{SVC}-stable", "changed": False},
+                                 {"kind": "Deployment", "name": f"{SVC}-canary", "changed": False}],
+                   "replicas": [{"name": f"{SVC}-stable", "changed": False}, {"name": f"{SVC}-canary", "changed": False}]}
+
+
+@pytest.mark.parametrize(("applied", "skip"), [
+    (APPLIED_NOTHING, True),
+    # another object changed: no new pods
+    ({**APPLIED_NOTHING, "resources": [{"kind": "Service", "name": SVC, "changed": True}, *APPLIED_NOTHING["resources"]]}, True),
+    # a Deployment changed (its template, or a label): new pods, or maybe; judged again
+    ({**APPLIED_NOTHING, "resources": [{"kind": "Deployment", "name": f"{SVC}-canary", "changed": True}]}, False),
+    # a track's replicas written (an operator's resize): new pods
+    ({**APPLIED_NOTHING, "replicas": [{"name": f"{SVC}-canary", "changed": True}]}, False),
+    # nothing applied (a first run that failed before the apply): judged again
+    (None, False),
+])
+def test_the_analysis_is_skipped_only_for_the_judged_pods_left_as_they_were(applied: Any, skip: bool) -> None:
+    plan = plan_run(_after_week_2(ANALYSED), in_progress(7, 3), inputs(week=2), rr.WEEK).as_dict()
+    why = FilterModule().filters()["traffic_judged"](plan, applied)
+    assert why == ("the pods are those week 2 passed its traffic analysis with this digest (2026-11-26T10:05:00Z); "
+                   "this run changed no Deployment" if skip else "")
+    unjudged = plan_run(_after_week_2(RUN), in_progress(7, 3), inputs(week=2), rr.WEEK).as_dict()
+    assert FilterModule().filters()["traffic_judged"](unjudged, applied) == ""
+
+
+def test_traffic_judged_wants_a_plan() -> None:
+    with pytest.raises(AnsibleFilterError, match="expected a run plan"):
+        FilterModule().filters()["traffic_judged"]({"week": 2}, APPLIED_NOTHING)
