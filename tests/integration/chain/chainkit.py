@@ -7,6 +7,7 @@ helpers from ../clusterkit.py."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -182,6 +183,11 @@ def track_state(api: client.ApiClient, namespace: str) -> dict[str, Any]:
             ),
         }
     return state
+
+
+def release_record(api: client.ApiClient, namespace: str) -> dict[str, Any]:
+    """The service's release record as the chain wrote it (ConfigMap <service>-release)."""
+    return json.loads(client.CoreV1Api(api).read_namespaced_config_map(f"{SERVICE}-release", namespace).data["release.json"])
 
 
 def hpa_bounds(api: client.ApiClient, namespace: str) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,6 @@ The images of the faults are the example's with one clearly named change (tests/
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from chainkit import CANARY, REAL_NODE, SERVICE, STABLE, hpa_bounds, read_deployment, run_week, track_state
+from chainkit import CANARY, REAL_NODE, SERVICE, STABLE, hpa_bounds, read_deployment, release_record, run_week, track_state
 
 # more CPU than the other chain tests ask for, so that the HPA (live with metrics-server, target 65 %) does not
 # scale stable up under the analysis' load as a matter of course
@@ -35,10 +34,6 @@ def _analysis(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[st
     analysis = report["analysis"]
     assert analysis["ran"], report
     return analysis, {check["name"]: check for check in analysis["checks"]}
-
-
-def _record(k8s: client.ApiClient, ns: str) -> dict[str, Any]:
-    return json.loads(client.CoreV1Api(k8s).read_namespaced_config_map(f"{SERVICE}-release", ns).data["release.json"])
 
 
 def _week1(ns: str, image: str, vault: Path, out: Path) -> dict[str, Any]:
@@ -75,7 +70,7 @@ def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
 
     # week 2 again: its apply leaves the pods the analysis just passed as they are, so no new pods to judge - the
     # record says which run judged them, and the report why the analysis did not run; the gate and the smoke test do
-    record = _record(k8s_client, ns)
+    record = release_record(k8s_client, ns)
     assert record["runs"][-1]["analysed"] is True, record["runs"][-1]
     again = run_week(2, ns, tmp_path / "week2-again", chain_vault, ANALYSED)
     assert again.rc == 0 and again.report and again.report["verdict"] == "PASS", again.tail()
@@ -85,7 +80,7 @@ def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
         "judged": f"the pods are those week 2 passed its traffic analysis with this digest ({record['runs'][-1]['finished']}); "
                   "this run changed no Deployment"}, again.report["analysis"]
     assert again.report["gate"]["passed"] and again.report["smoke"]["passed"], again.report
-    assert _record(k8s_client, ns)["runs"][-1]["analysed"] is True
+    assert release_record(k8s_client, ns)["runs"][-1]["analysed"] is True
 
 
 @pytest.mark.parametrize(
@@ -139,11 +134,16 @@ def test_a_faulty_release_fails_week_2_on_its_traffic_and_is_rolled_back(
     limits = {value["target"]: value["bounds"] for value in bounds.values()}
     assert limits[CANARY] == (before["canary"]["replicas"],) * 2, limits
 
-    def counts_within_bounds() -> bool:
-        counts = {name: read_deployment(k8s_client, ns, name).spec.replicas for name in (STABLE, CANARY)}
-        return all(low <= counts[name] <= high for name, (low, high) in limits.items()) and counts
+    counts: dict[str, int] = {}
 
-    wait(counts_within_bounds, timeout=60, message=f"each track's replicas within its HPA's bounds {limits}")
+    def counts_within_bounds() -> bool:
+        counts.update({name: read_deployment(k8s_client, ns, name).spec.replicas for name in (STABLE, CANARY)})
+        return all(low <= counts[name] <= high for name, (low, high) in limits.items())
+
+    try:
+        wait(counts_within_bounds, timeout=60, message=f"each track's replicas within its HPA's bounds {limits}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the replicas read last: {counts}; after week 1: {before}") from None
 
 
 def test_metrics_server_serves_the_service_pods(

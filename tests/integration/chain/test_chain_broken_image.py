@@ -6,13 +6,12 @@ FAIL and the release record says the forced week 2 of that digest failed."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from kubernetes import client
 
-from chainkit import REAL_NODE, SEED_ERROR, expected_split, run_week, track_state
+from chainkit import REAL_NODE, SEED_ERROR, expected_split, release_record, run_week, track_state
 
 CRASH_REASONS = {"CrashLoopBackOff", "RestartLimitExceeded"}
 
@@ -79,7 +78,7 @@ def test_seed_broken_image_at_week2_fails_and_rolls_back_to_week1(
     # Ready on the good digest, none of the broken image left
     after = track_state(k8s_client, ns)
     assert after == before, f"after the rollback:\n{after}\nafter week 1:\n{before}"
-    record = json.loads(client.CoreV1Api(k8s_client).read_namespaced_config_map("finance-service-release", ns).data["release.json"])
+    record = release_record(k8s_client, ns)
     assert (record["state"], record["candidate"], record["failed_week"]) == ("FAILED", broken_image, 2), record
     assert record["runs"][-1]["forced"] is True and record["runs"][-1]["verdict"] == "FAIL", record["runs"][-1]
     assert record["runs"][-1]["cause"] == "crash", record["runs"][-1]

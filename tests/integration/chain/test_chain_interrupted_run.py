@@ -7,13 +7,11 @@ passes: the namespace ends consistent with week 2, nothing of the killed run lef
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from kubernetes import client
 
@@ -24,6 +22,7 @@ from chainkit import (
     expected_split,
     local_profile,
     read_or_none,
+    release_record,
     run_week,
     service_objects,
     start_week,
@@ -37,10 +36,6 @@ LEASE_TTL = 20
 # stable part of its split: 12 -> 8 stable + 4 canary (the inventory's 6 -> 4 + 2)
 KILLED_HPA_MAX = 12
 KILLED_STABLE_HPA_MAX, WEEK2_STABLE_HPA_MAX = 8, 4
-
-
-def _record(api: client.ApiClient, ns: str) -> dict[str, Any]:
-    return json.loads(client.CoreV1Api(api).read_namespaced_config_map(f"{SERVICE}-release", ns).data["release.json"])
 
 
 def _hpa_max(api: client.ApiClient, ns: str) -> int | None:
@@ -108,7 +103,7 @@ def test_a_run_killed_after_the_hpa_apply_is_reported_and_undone_by_the_next_run
     assert not list(killed_dir.glob("*.json")), "the killed run wrote a report"
     lease = client.CoordinationV1Api(k8s_client).read_namespaced_lease(LEASE, ns)
     assert f"pid {proc.pid}" in lease.spec.holder_identity, lease.spec.holder_identity
-    running = _record(k8s_client, ns)["running"]
+    running = release_record(k8s_client, ns)["running"]
     assert running is not None and (running["week"], running["digest"]) == (2, good_image), running
     assert read_or_none(lambda: client.CoreV1Api(k8s_client).read_namespaced_secret(SNAPSHOT, ns)) is not None
     assert differences(before, service_objects(k8s_client, ns)), "the killed run changed nothing:\n" + killed_output[-3000:]
@@ -129,7 +124,7 @@ def test_a_run_killed_after_the_hpa_apply_is_reported_and_undone_by_the_next_run
     assert "Interrupted run found" in again.report_path.with_suffix(".md").read_text()
 
     # the record: the killed run as ERROR (interrupted), then the week 2 that passed; nothing in progress
-    record = _record(k8s_client, ns)
+    record = release_record(k8s_client, ns)
     killed, passed = record["runs"][-2:]
     assert (killed["week"], killed["verdict"], killed["cause"], killed["started"]) == (2, "ERROR", "interrupted", running["started"])
     assert (passed["week"], passed["verdict"]) == (2, "PASS"), passed

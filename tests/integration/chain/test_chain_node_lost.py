@@ -13,7 +13,6 @@ dies."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from chainkit import REAL_NODE, WeekRun, differences, run_week, service_objects
+from chainkit import REAL_NODE, WeekRun, differences, release_record, run_week, service_objects
 from clusterkit import dying_node, pods_on
 
 
@@ -87,7 +86,7 @@ def test_a_node_lost_during_the_gate_is_an_error_that_does_not_burn_the_digest(
     assert stranded and all(p.metadata.deletion_timestamp for p in stranded), [p.metadata.name for p in stranded]
 
     # recorded as ERROR; the digest is not burnt: the same week runs again without force and passes
-    record = json.loads(core.read_namespaced_config_map("finance-service-release", ns).data["release.json"])
+    record = release_record(k8s_client, ns)
     assert [(r["verdict"], r["week"], r["digest"]) for r in record["runs"]] == \
         [("PASS", 1, good_image), ("ERROR", 2, good_image)], record
     assert record["runs"][-1]["cause"] == "node-lost", record

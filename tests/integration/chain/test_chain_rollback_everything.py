@@ -10,7 +10,6 @@ collection's own comparison."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from chainkit import (
     STABLE,
     differences,
     read_or_none,
+    release_record,
     run_week,
     service_objects,
     track_state,
@@ -105,6 +105,6 @@ def test_failed_week4_at_production_numbers_restores_every_object_of_the_service
     pods_after = track_state(k8s_client, ns)
     assert pods_after == pods_before, f"after the rollback:\n{pods_after}\nafter week 3:\n{pods_before}"
 
-    record = json.loads(client.CoreV1Api(k8s_client).read_namespaced_config_map(f"{SERVICE}-release", ns).data["release.json"])
+    record = release_record(k8s_client, ns)
     assert record["runs"][-1]["verdict"] == "FAIL" and record["runs"][-1]["week"] == 4, record["runs"][-1]
     assert read_or_none(lambda: client.CoordinationV1Api(k8s_client).read_namespaced_lease(LEASE, ns)) is None, "the run's Lease is still held"

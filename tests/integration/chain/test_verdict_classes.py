@@ -11,16 +11,11 @@ from pathlib import Path
 
 from kubernetes import client
 
-from chainkit import REAL_NODE, SECRET, deployments_in, run_week
+from chainkit import REAL_NODE, SECRET, deployments_in, release_record, run_week
 
 # A Secret of the service's name made by hand with another type: Kubernetes does not change the type
 # of a Secret, so the server-side dry-run of namespace_secrets refuses the chain's Opaque Secret.
 HAND_MADE_TYPE = "vextrus.io/hand-made"
-
-
-def _record(api: client.ApiClient, namespace: str) -> dict:
-    configmap = client.CoreV1Api(api).read_namespaced_config_map("finance-service-release", namespace)
-    return json.loads(configmap.data["release.json"])
 
 
 def test_a_refused_dry_run_of_the_secrets_is_an_error_that_does_not_burn_the_digest(
@@ -50,7 +45,7 @@ def test_a_refused_dry_run_of_the_secrets_is_an_error_that_does_not_burn_the_dig
     assert (report["verdict"], report["cause"]) == ("ERROR", "dry-run"), report
     assert report["gate"] == {"ran": False}
     assert deployments_in(k8s_client, ns) == []
-    record = _record(k8s_client, ns)
+    record = release_record(k8s_client, ns)
     assert [(r["verdict"], r.get("cause"), r["week"], r["digest"]) for r in record["runs"]] == \
         [("ERROR", "dry-run", 1, good_image)], record
     # the release did not start: nothing but the run is recorded
@@ -70,7 +65,7 @@ def test_a_refused_dry_run_of_the_secrets_is_an_error_that_does_not_burn_the_dig
     assert "Week 1 PASSED: every gate passed" in again.last_lines(12), again.tail()
     assert again.report is not None and again.report["verdict"] == "PASS", again.tail()
     assert again.report["release"].get("forced") is not True, again.report["release"]
-    record = _record(k8s_client, ns)
+    record = release_record(k8s_client, ns)
     assert [r["verdict"] for r in record["runs"]] == ["ERROR", "PASS"], record
     assert record["runs"][-1]["forced"] is False
     assert (record["state"], record["candidate"], record["highest_week_passed"]) == ("IN_PROGRESS", good_image, 1)

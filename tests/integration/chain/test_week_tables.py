@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from chainkit import REAL_NODE, WeekRun, delete_namespace, run_week, track_state, unique_namespace
+from chainkit import REAL_NODE, WeekRun, delete_namespace, release_record, run_week, track_state, unique_namespace
 
 # 2 pods: one on each track below 100 % (split_replicas keeps a canary pod and a stable pod), both
 # on stable at 100 %.
@@ -28,11 +28,6 @@ STEPS = {
     5: [("week1-A", 1, "", "A"), ("week1", 1, "", "B"), ("week2", 2, "", "B"), ("week3", 3, "", "B"),
         ("week4", 4, "", "B"), ("week5", 5, "rollout.yml", "B"), ("rollback", 0, "rollback.yml", "")],
 }
-
-
-def _record(api: client.ApiClient, namespace: str) -> dict[str, Any]:
-    cm = client.CoreV1Api(api).read_namespaced_config_map("finance-service-release", namespace)
-    return json.loads(cm.data["release.json"])
 
 
 def _table_run(weeks: int, images: dict[str, str], api: client.ApiClient, vault: Path, tmp: pytest.TempPathFactory,
@@ -51,7 +46,7 @@ def _table_run(weeks: int, images: dict[str, str], api: client.ApiClient, vault:
             run = run_week(week, ns, tmp.mktemp(f"table{weeks}-{key}"), vault, extra, playbook=playbook)
             assert run.rc == 0, run.tail()
             state = json.loads(Path(extra["status_file"]).read_text()) if playbook == "status.yml" else track_state(api, ns)
-            done[key] = (run, _record(api, ns), state)
+            done[key] = (run, release_record(api, ns), state)
         yield done
     finally:
         delete_namespace(api, ns)
