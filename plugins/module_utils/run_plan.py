@@ -356,8 +356,10 @@ def track_counts(plan: Mapping[str, Any], live: Mapping[str, int],
     ``plan`` is a RunPlan's ``as_dict()``, ``live`` the tracks that exist now (``stable``/``canary`` -> the
     replicas read now), ``expected`` the counts the tracks should still have (default: the plan's
     ``basis``, the counts it was made from). While no track moved from ``expected``, or when the plan
-    resizes the service (an inventory change), the answer is the plan's counts. A track that moved was
-    scaled by its HPA after the plan read it: the plan's rule is applied again to the counts the HPAs
+    resizes the service (an inventory change), the answer is the plan's counts. A track whose HPA only
+    brought it within the bounds the run just applied (week 4 lifts stable from 4 to its new minimum 10)
+    did not move either: the plan's counts already honour those bounds. A track that moved otherwise was
+    scaled by its HPA for its load after the plan read it: the plan's rule is applied again to the counts the HPAs
     chose (the abort's: stable takes the service's size; a week's: the split of the pods both tracks run,
     or the counts kept when within the bounds and one pod of the weight), so the run never writes back a
     count the HPA has just replaced. Tracks the plan leaves at 0 (the canary at 100 % or on an abort,
@@ -367,7 +369,7 @@ def track_counts(plan: Mapping[str, Any], live: Mapping[str, int],
     wanted = {track: planned[track] for track in live if planned[track] > 0}
     if expected is None:
         expected = {track: int(seen["replicas"]) for track, seen in (plan.get("basis") or {}).items()}
-    if plan.get("resize") or all(live[track] == expected[track] for track in live if track in expected):
+    if plan.get("resize") or not scaled_for_load(plan, live, expected):
         return wanted
     # a track this run created counts with the replicas it was created for
     now = {track: int(live[track]) if track in expected else planned[track] for track in _TRACKS if track in live}
@@ -379,6 +381,21 @@ def track_counts(plan: Mapping[str, Any], live: Mapping[str, int],
         counts = _counts(now.get("stable", 0), now.get("canary", 0), size, int(plan["weight"]),
                          _hpa_of(plan["hpa"]), _hpa_of(plan["canary_hpa"]), keep=True)
     return {track: counts[track] for track in wanted}
+
+
+def scaled_for_load(plan: Mapping[str, Any], live: Mapping[str, int], expected: Mapping[str, int]) -> bool:
+    """Whether an HPA scaled a track that existed when the plan read it (``expected``) to its ``live`` count
+    for its load: not when it only clamped the count into the bounds the plan gives that track's HPA (a
+    track without an HPA has max 0)."""
+    hpas = {"stable": _hpa_of(plan["hpa"]), "canary": _hpa_of(plan["canary_hpa"])}
+    for track in live:
+        if track not in expected:
+            continue
+        hpa, was = hpas[track], int(expected[track])
+        clamped = min(max(was, hpa.min), hpa.max) if hpa.max else was
+        if int(live[track]) not in (was, clamped):
+            return True
+    return False
 
 
 def replicas_owners(deployment: Mapping[str, Any] | None) -> list[str]:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.vextrus.deploy.plugins.module_utils.run_plan import replicas_owners, track_counts
+from ansible_collections.vextrus.deploy.plugins.module_utils.run_plan import replicas_owners, scaled_for_load, track_counts
 
 TRACKS = ("stable", "canary")
 DEFAULT_ATTEMPTS = 5
@@ -71,8 +71,7 @@ def write_track_replicas(plan: Mapping[str, Any], api: ReplicasApi, *, counts: b
         found = {track: api.get(names[track]) for track in TRACKS}
         live = {track: _replicas(obj) for track, obj in found.items() if obj is not None}
         wanted = track_counts(plan, live, expected) if counts else {}
-        decided_again = decided_again or (counts and not plan.get("resize")
-                                          and any(live[track] != expected[track] for track in live if track in expected))
+        decided_again = decided_again or (counts and not plan.get("resize") and scaled_for_load(plan, live, expected))
         # the tracks that grow first: pods are added before others go
         order = sorted(live, key=lambda track: live[track] - wanted.get(track, live[track]))
         try:

@@ -85,3 +85,17 @@ def test_replicas_are_written_apart_taken_over_and_decided_again_after_an_hpa_sc
     written = json.loads(result_file.read_text())["written"]
     assert written["decided_again"] is False and written["changed"] is True, written
     assert _replicas(apps, role_namespace) == (5, 2), "week 2's split of 7 pods (30 %: canary 2) was not written"
+
+    # stable at 1 (as its HPA may leave it at week 3's minimum); week 4's plan reads stable 1 + canary 2 and gives
+    # stable the service's minimum 4 (HPA 4-8). Stable's HPA then lifts 1 to that new minimum before the write, as
+    # it does when it syncs right after the apply: that is the plan's own count, not a load that asks for 4 + 2
+    # pods, so nothing is decided again
+    apps.patch_namespaced_deployment_scale(STABLE, role_namespace, {"spec": {"replicas": 1}})
+    step = run_playbook({"track_namespace": role_namespace, "race_scale_to": 4, "track_result_file": str(result_file),
+                         "track_inputs": {**inputs, "week": 4, "hpa_min": 4}}, playbook=STEP)
+    assert step.rc == 0, step.output[-4000:]
+    result = json.loads(result_file.read_text())
+    plan, written = result["plan"], result["written"]
+    assert (plan["stable"]["replicas"], plan["hpa"]["min"], plan["basis"]["stable"]["replicas"]) == (4, 4, 1), plan
+    assert written["decided_again"] is False, written
+    assert _replicas(apps, role_namespace) == (4, 2), "stable's new minimum was taken for a scale and decided again"

@@ -48,14 +48,22 @@ def plan(week: int, stable: int, canary: int, action: str = rr.WEEK, replicas: i
      {"stable": 8, "canary": 4}),
     ("stable grew to 13 after the read: the split of 14", plan(2, 11, 1), {"stable": 13, "canary": 1},
      {"stable": 10, "canary": 4}),
-    ("the canary's HPA took it to its new minimum 3, more than a pod from 30 % of 14: the split of 14", plan(2, 11, 1),
-     {"stable": 11, "canary": 3}, {"stable": 10, "canary": 4}),
+    ("the canary's HPA took it to its new minimum 3: only the bounds the run applied, the plan's split of 12",
+     plan(2, 11, 1), {"stable": 11, "canary": 3}, {"stable": 8, "canary": 4}),
+    ("the canary's HPA scaled it to 5 for its load: 11 + 5 within the bounds and one pod of 30 % of 16, kept",
+     plan(2, 11, 1), {"stable": 11, "canary": 5}, {"stable": 11, "canary": 5}),
     ("the HPAs made 9 + 3, within the bounds and one pod of 30 % of 12: kept", plan(2, 11, 1),
      {"stable": 9, "canary": 3}, {"stable": 9, "canary": 3}),
     ("a track scaled beyond the service's bounds: the split of 25", plan(2, 11, 1), {"stable": 30, "canary": 1},
      {"stable": 17, "canary": 8}),
     ("week 4: the canary is left for removal; stable takes both tracks' pods", plan(4, 5, 7),
      {"stable": 6, "canary": 7}, {"stable": 13}),
+    ("week 4 at production numbers: stable's HPA lifted 4 to its new minimum 10; not a scale for load, the plan's 10",
+     plan(4, 4, 6), {"stable": 10, "canary": 6}, {"stable": 10}),
+    ("week 4: stable's HPA lifted 4 to 10, then scaled it to 12 for its load: decided again", plan(4, 4, 6),
+     {"stable": 12, "canary": 6}, {"stable": 18}),
+    ("week 2: the HPAs took stable 20 down to its new maximum 17 and the canary 1 up to its minimum 3: the plan's "
+     "split of 21", plan(2, 20, 1), {"stable": 17, "canary": 3}, {"stable": 15, "canary": 6}),
     ("a canary this run created counts as planned", plan(1, 12, 0), {"stable": 14, "canary": 1},
      {"stable": 14, "canary": 1}),
     ("abort: stable takes the service's size, on what it runs now", plan(0, 7, 5, rr.ABORT),
@@ -139,6 +147,18 @@ def test_a_scale_between_read_and_write_is_refused_and_decided_again() -> None:
     final = {name: obj["spec"]["replicas"] for name, obj in api.objects.items()}
     assert sum(final.values()) >= 15, f"the HPA's scale to 13 was written back: {final}"
     assert (f"{SVC}-stable", 8) not in api.writes, "the plan's stale 8 was written over the HPA's 13"
+
+
+def test_an_hpa_that_only_applies_the_new_minimum_between_read_and_write_is_not_a_scale_for_load() -> None:
+    # week 4 at production numbers: the plan read stable 4 + canary 6 and gives stable 10 (HPA 10-25); stable's
+    # HPA syncs after the apply and lifts 4 to its new minimum 10 right after the module's reads: the write is
+    # refused, both are read again, and 10 is what the plan decided, not a load that asks for 10 + 6 pods
+    api = FakeApi(objects(4, 6), moves={2: (f"{SVC}-stable", 10)})
+    result = write_track_replicas(plan(4, 4, 6), api.bind())
+    assert api.writes == [], "the HPA's 10 (the plan's own count) was written over"
+    assert result["decided_again"] is False
+    assert api.objects[f"{SVC}-stable"]["spec"]["replicas"] == 10
+    assert [(t["before"], t["after"], t["changed"]) for t in result["tracks"]][0] == (10, 10, False)
 
 
 def test_a_take_over_writes_the_same_count_only_where_the_apply_alone_owns_it() -> None:
