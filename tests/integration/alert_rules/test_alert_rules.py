@@ -26,16 +26,24 @@ def promtool() -> str:
     return found
 
 
-def render(directory: Path, *extra: str) -> Path:
-    """rules.yml in ``directory``, rendered by resource_apply, beside a copy of the alert tests."""
-    directory.mkdir(parents=True, exist_ok=True)
-    rules = directory / "rules.yml"
+def write_rules(rules: Path, *extra: str) -> int:
+    """Run resource_apply's rules_file entry point for ``rules``; the play's changed count."""
     done = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "ansible-playbook"), str(HERE / "render_rules.yml"), "-e", f"rules_file={rules}", *extra],
         cwd=ROOT, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
         capture_output=True, text=True, check=False, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    recap = [line for line in done.stdout.splitlines() if line.startswith("localhost") and "changed=" in line]
+    assert len(recap) == 1, done.stdout[-3000:]
+    return int(recap[0].split("changed=", 1)[1].split()[0])
+
+
+def render(directory: Path, *extra: str) -> Path:
+    """rules.yml in ``directory``, rendered by resource_apply, beside a copy of the alert tests."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rules = directory / "rules.yml"
+    write_rules(rules, *extra)
     shutil.copy(ALERT_TESTS, directory / ALERT_TESTS.name)
     return rules
 
@@ -82,3 +90,17 @@ def test_a_threshold_of_the_inventory_reaches_the_rules(promtool, tmp_path):
     report = tested.stdout + tested.stderr
     failing = {line.split("alertname: ", 1)[1].split(",")[0] for line in report.splitlines() if "alertname: " in line}
     assert failing == {"FinanceServiceHigh5xxRate"}, report
+
+
+def test_the_rules_file_is_written_only_when_its_content_differs(tmp_path):
+    # the directory is created, the file written; the same rules again change nothing; a file edited by
+    # hand is written again
+    rules = tmp_path / "new" / "dir" / "rules.yml"
+    assert write_rules(rules) == 2, "the directory and the file were not both written"
+    first = rules.read_text()
+    assert yaml.safe_load(first)["groups"], first
+    assert (rules.stat().st_mode & 0o777, rules.parent.stat().st_mode & 0o777) == (0o644, 0o755)
+    assert write_rules(rules) == 0, "the same rules were written again"
+    rules.write_text(first.replace("FinanceServiceHigh5xxRate", "Edited"))
+    assert write_rules(rules) == 1
+    assert rules.read_text() == first
