@@ -26,7 +26,8 @@ COLLECTION = "vextrus.deploy"
 # one filter of the collection: naming one loads every filter file of the collection
 COLLECTION_FILTER = f"{COLLECTION}.run_plan"
 # the lookups the chain's roles and playbooks use
-LOOKUPS = ("ansible.builtin.env", "ansible.builtin.pipe", "ansible.builtin.file", "ansible.builtin.template")
+LOOKUPS = ("ansible.builtin.env", "ansible.builtin.pipe", "ansible.builtin.file", "ansible.builtin.template",
+           f"{COLLECTION}.vault_file")
 
 _loaded: list[str] = []
 

@@ -1,5 +1,5 @@
-"""`ansible-doc` renders every plugin of the installed collection: each module in plugins/modules/
-and each filter declared by a sidecar in plugins/filter/*.yml, as text (exit 0, from the installed
+"""`ansible-doc` renders every plugin of the installed collection: each module in plugins/modules/,
+each lookup in plugins/lookup/ and each filter declared by a sidecar in plugins/filter/*.yml, as text (exit 0, from the installed
 path) and as JSON (its short_description is the one in the source); `ansible-doc -l` lists exactly
 these plugins."""
 
@@ -13,12 +13,14 @@ import pytest
 from packkit import BIN, FQCN, ROOT, InstalledCollection, filter_docs, module_short_description, run
 
 MODULES = sorted(p for p in (ROOT / "plugins" / "modules").glob("*.py") if p.name != "__init__.py")
+LOOKUPS = sorted(p for p in (ROOT / "plugins" / "lookup").glob("*.py") if p.name != "__init__.py")
 FILTERS = sorted((ROOT / "plugins" / "filter").glob("*.yml"))
 
 
 def plugins() -> list[tuple[str, str, str]]:
-    """(plugin type, name, short_description) of every module and every sidecar-documented filter."""
+    """(plugin type, name, short_description) of every module, lookup and sidecar-documented filter."""
     found = [("module", p.stem, module_short_description(p)) for p in MODULES]
+    found += [("lookup", p.stem, module_short_description(p)) for p in LOOKUPS]
     found += [("filter", *filter_docs(p)) for p in FILTERS]
     return found
 
@@ -26,10 +28,10 @@ def plugins() -> list[tuple[str, str, str]]:
 def test_every_plugin_is_listed(installed_collection: InstalledCollection, tmp_path: Path) -> None:
     found = plugins()
     names = {(kind, name) for kind, name, _ in found}
-    assert ("module", "rollout_gate") in names and ("filter", "replica_split") in names, names
+    assert {("module", "rollout_gate"), ("filter", "replica_split"), ("lookup", "vault_file")} <= names, names
     # a filter sidecar documents the filter of its own name
     assert all(filter_docs(p)[0] == p.stem for p in FILTERS), [(p.stem, filter_docs(p)[0]) for p in FILTERS]
-    for kind in ("module", "filter"):
+    for kind in ("module", "lookup", "filter"):
         listed = run(
             [str(BIN / "ansible-doc"), "-t", kind, "--json", "-l", FQCN], cwd=tmp_path, env=installed_collection.env()
         )
