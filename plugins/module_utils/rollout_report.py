@@ -406,7 +406,8 @@ def _smoke_summary(smoke: Mapping[str, Any] | None) -> dict[str, Any]:
                 **({"msg": result["msg"]} if result.get("msg") and not _passed(result) else {}),
             }
         )
-    return {"ran": True, "passed": _passed(smoke), "checks": checks}
+    judged = {"judged": str(smoke["judged"])} if smoke.get("judged") else {}
+    return {"ran": True, "passed": _passed(smoke), **judged, "checks": checks}
 
 
 def _url_summary(url: Mapping[str, Any]) -> dict[str, Any]:
@@ -522,6 +523,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     if not smoke.get("ran"):
         lines.append("Did not run.")
     else:
+        if smoke.get("judged"):
+            lines += [f"One answer of each check, not several in a row: {_cell(smoke['judged'])}.", ""]
         lines += ["| check | url | result | attempts | p50 ms | p95 ms |", "| --- | --- | --- | --- | --- | --- |"]
         for check in smoke.get("checks") or []:
             result = "skipped" if not check["ran"] else ("pass" if check["passed"] else "FAIL")

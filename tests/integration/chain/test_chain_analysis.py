@@ -42,6 +42,11 @@ def _week1(ns: str, image: str, vault: Path, out: Path) -> dict[str, Any]:
     return week1.report
 
 
+def _smoke_attempts(report: dict) -> dict[str, int]:
+    """The requests each smoke check made (its URLs' attempts), by check name."""
+    return {check["name"]: sum(url["attempts"] for url in check["urls"]) for check in report["smoke"]["checks"]}
+
+
 def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
     good_image: str, another_good_image: Callable[[str], str], new_namespace: Callable[[str], str],
     chain_vault: Path, tmp_path: Path, k8s_client: client.ApiClient,
@@ -67,6 +72,9 @@ def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
     assert week2.report_path is not None
     markdown = week2.report_path.with_suffix(".md").read_text()
     assert "## Traffic analysis" in markdown and "| success_rate | >= 0.99, at most 0.01 worse than the baseline | successful |" in markdown
+    # new pods: the smoke test's health check asks three answers in a row
+    assert "judged" not in week2.report["smoke"], week2.report["smoke"]
+    assert _smoke_attempts(week2.report)["health"] >= 3, week2.report["smoke"]
 
     # week 2 again: its apply leaves the pods the analysis just passed as they are, so no new pods to judge - the
     # record says which run judged them, and the report why the analysis did not run; the gate and the smoke test do
@@ -80,6 +88,9 @@ def test_the_example_passes_weeks_1_and_2_with_its_figures_in_the_report(
         "judged": f"the pods are those week 2 passed its traffic analysis with this digest ({record['runs'][-1]['finished']}); "
                   "this run changed no Deployment"}, again.report["analysis"]
     assert again.report["gate"]["passed"] and again.report["smoke"]["passed"], again.report
+    # the smoke test still probes the live pods, one answer of each check: they showed their stability under load
+    assert again.report["smoke"]["judged"] == again.report["analysis"]["judged"], again.report["smoke"]
+    assert set(_smoke_attempts(again.report).values()) == {1}, again.report["smoke"]
     assert release_record(k8s_client, ns)["runs"][-1]["analysed"] is True
 
 

@@ -122,6 +122,19 @@ def test_an_analysis_that_did_not_run_says_why(analysis, summary, says):
     assert lines[lines.index("## Traffic analysis") + 2] == says
 
 
+@pytest.mark.parametrize(("judged", "says"), [
+    ("", None),
+    ("the pods are those week 2 passed", "One answer of each check, not several in a row: the pods are those week 2 passed."),
+])
+def test_a_smoke_test_of_judged_pods_says_why_it_asked_one_answer(judged, says):
+    report = build_report(_data(smoke={**SMOKE_OK, "judged": judged}))
+    assert report["verdict"] == PASS and report["smoke"]["passed"] is True
+    assert report["smoke"].get("judged") == (judged or None)
+    lines = render_markdown(report).splitlines()
+    first = lines[lines.index("## Smoke test") + 2]
+    assert first == (says or "| check | url | result | attempts | p50 ms | p95 ms |")
+
+
 def test_secret_values_are_masked_and_secret_keys_dropped():
     secret = "jwt-signing-key-0123456789"
     gate = dict(GATE_CRASH, logs=[f"JWT_SECRET={secret}"], bearer_token=secret)
