@@ -34,6 +34,7 @@ RATE = 60
 UP_GOAL = 3            # stop the load once the HPA has made stable this big
 SCALE_DOWN_WINDOW = 30  # the local behaviour's scaleDown.stabilizationWindowSeconds
 DOWN_PERIOD = 15        # ... and its one pod per period
+POLL = 1                # seconds between two reads of the replicas (_follow)
 
 
 def _replicas(apps: client.AppsV1Api, ns: str) -> int:
@@ -50,7 +51,7 @@ def _follow(apps: client.AppsV1Api, ns: str, until: Callable[[int], bool], timeo
             seen.append((time.monotonic(), now))
         if until(now):
             return
-        time.sleep(1)
+        time.sleep(POLL)
     raise AssertionError(f"the stable Deployment's replicas over time: {[(round(t - seen[0][0]), n) for t, n in seen]}")
 
 
@@ -81,11 +82,13 @@ def test_the_hpa_scales_stable_up_under_load_and_down_after_it_by_its_policies(
     for (_t0, before), (_t1, after) in ups:
         # the larger of 50 % and one pod, within any 15 s
         assert after <= max(math.ceil(before * 1.5), before + 1), history
-    assert downs and downs[0][1][0] - stopped >= SCALE_DOWN_WINDOW, history
+    # the window counts from the HPA's last recommendation under load, which was at the last scale-up at the
+    # latest; that step is seen up to one poll (1 s) after it happened, and the load stops right after it
+    assert downs and downs[0][1][0] - ups[-1][1][0] >= SCALE_DOWN_WINDOW - POLL, (history, round(stopped - seen[0][0], 1))
     for (_t0, before), (_t1, after) in downs:
         assert after == before - 1, history
     for (_a, first), (_b, second) in zip(downs, downs[1:]):
-        assert second[0] - first[0] >= DOWN_PERIOD - 1, history
+        assert second[0] - first[0] >= DOWN_PERIOD - POLL, history
     print(f"\nstable replicas over time (s, replicas): {history}; load stopped at {round(stopped - seen[0][0], 1)} s")
 
 
